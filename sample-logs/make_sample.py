@@ -1,0 +1,621 @@
+#!/usr/bin/env python3
+"""Deterministic generator of a synthetic vendor-platform access log for exfilwatch.
+
+The tenant is the contact centre of a (fictional) airline, "Northwind Air", on a third-party
+customer-service platform. 30 days, 2025-01-06T00:00Z .. 2025-02-05T00:00Z, organisation time
+zone Europe/London (equal to UTC in January, so everything is generated in UTC).
+
+Output is the project's "generic" CSV format:
+
+    timestamp,account,action,object,records,bytes,src_ip,client
+
+sorted by timestamp (ties by account, then the remaining fields), written with gzip and a fixed
+mtime so the same arguments always give the same bytes. Python 3.11, stdlib only.
+
+Usage:
+    python3 sample-logs/make_sample.py                       # the committed sample
+    python3 sample-logs/make_sample.py --accounts 1300 --seed 7 --out /tmp/big.csv --no-gzip
+
+Exactly one theft is planted (unless --no-theft): maria.oconnor@northwind-air.example on
+2025-01-23 between 02:00 and 03:00 UTC. See README.md beside this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import math
+import os
+import random
+import sys
+import time
+
+DOMAIN = "northwind-air.example"
+DAYS = 30
+EPOCH_DATE = (2025, 1, 6)  # day index 0, a Monday
+MS_MIN = 60_000
+MS_HOUR = 3_600_000
+MS_DAY = 86_400_000
+END_MS = DAYS * MS_DAY
+
+# Day indexes (0 = 2025-01-06, Monday).
+THEFT_DAY = 17  # 2025-01-23, Thursday
+TRAVEL_DAYS = (14, 15)  # 2025-01-20..21, Monday-Tuesday
+LOOKALIKE_NIGHT_DAY = 16  # night shift 2025-01-22 22:00 -> 2025-01-23 06:00
+JOIN_DAY = 19  # 2025-01-25: day 20 of 30 (1-based)
+LEAVE_LAST_DAY = 11  # 2025-01-17: day 12 of 30 (1-based); no events afterwards
+MONTH_END_DAYS = (24, 25, 28)  # 2025-01-30, 2025-01-31, 2025-02-03
+
+THEFT_ACCOUNT = f"maria.oconnor@{DOMAIN}"
+THEFT_IP = "185.220.101.47"
+THEFT_CLIENT = "python-requests/2.31.0"
+TRAVELLER = f"daniel.mensah@{DOMAIN}"
+NIGHT_LOOKALIKE = f"tomasz.nowak@{DOMAIN}"
+JOINER = f"aisha.rahman@{DOMAIN}"
+LEAVER = f"liam.doherty@{DOMAIN}"
+SPECIAL = (THEFT_ACCOUNT, TRAVELLER, NIGHT_LOOKALIKE, JOINER, LEAVER)
+
+DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "contact-centre-2025-01.csv.gz")
+
+# Team -> nominal shift start hour and length in hours (night crosses midnight).
+TEAMS = (("early", 6, 8), ("day", 9, 8), ("late", 14, 8), ("night", 22, 8))
+
+# Share of accounts by role; agents take the rest. 100 accounts -> 64/22/6/4/4.
+ROLE_SHARE = (("office", 0.22), ("analyst", 0.06), ("admin", 0.04), ("integration", 0.04))
+
+# Average bytes per record by object (a per-event factor of +-15% is applied, clamped 600..2500).
+BYTES_PER_RECORD = {
+    "Case": 1900,
+    "Contact": 900,
+    "Account": 1300,
+    "Booking": 1550,
+    "Loyalty_Member__c": 700,
+}
+OVERHEAD = 380  # constant per-response overhead in bytes
+
+FIRST = (
+    "james olivia noah amelia oliver isla george ava harry mia jack grace jacob freya leo lily "
+    "oscar emily charlie sophie thomas ella william poppy arthur evie henry chloe alfie ruby "
+    "finley zara joseph hannah samuel megan ethan niamh aaron ciara ryan aoife sean siobhan "
+    "kieran orla connor eilidh callum fiona ewan ruth rhys carys owen seren ibrahim fatima "
+    "omar yasmin arjun ananya rohan kavya chen mei wei lina marek zofia pavel anna luca giulia "
+    "mateo lucia tiago ines kwame ama emeka chioma"
+).split()
+LAST = (
+    "smith jones taylor brown williams wilson johnson davies patel wright robinson thompson "
+    "evans walker white roberts green hall wood jackson clarke hughes edwards lewis harris "
+    "martin king lee moore allen scott young morgan cooper hill ward turner baker collins "
+    "murphy kelly byrne walsh ryan doyle mccarthy quinn fraser campbell stewart macleod "
+    "reid morrison griffiths price jenkins khan hussain begum ali singh kaur sharma ahmed "
+    "wang zhang kowalski nowicki novak rossi ferreira silva costa okafor owusu boateng "
+    "adeyemi nguyen"
+).split()
+
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36"
+CHROME_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36"
+EDGE = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36 Edg/{e}"
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:{v}.0) Gecko/20100101 Firefox/{v}.0"
+SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{v} Safari/605.1.15"
+EDGE_BUILD = {130: "130.0.2849.80", 131: "131.0.2903.112", 132: "132.0.2957.115"}
+
+DATALOADER = "DataLoader/62.0"
+INTEGRATIONS = (  # name, client, objects for api_query, objects for the nightly bulk_export
+    ("workato", "Workato/2.0", ("Contact", "Case"), ("Contact", "Case")),
+    ("mulesoft", "MuleSoft-Connector/4.6", ("Booking", "Account"), ("Booking", "Account")),
+    ("bi-extract", "Fivetran/3.4 (+connector:salesforce)", ("Case", "Booking"), ("Case", "Booking", "Contact")),
+    ("loyalty-sync", "LoyaltyHub-Sync/1.8 (Java/17.0.9)", ("Loyalty_Member__c", "Contact"), ("Loyalty_Member__c",)),
+)
+# Cloud egress /16s for integrations (AWS eu-west-2, GCP europe-west2, Azure uksouth-looking).
+CLOUD_PREFIXES = ("52.56", "18.133", "35.178", "3.9", "34.105", "35.246", "51.140", "20.108")
+# Public-looking ISP /16s used only once the documentation ranges run out (big scale runs).
+ISP_PREFIXES = ("81.2", "86.14", "90.197", "109.150", "82.132", "2.24", "92.40", "151.224", "5.64", "87.112")
+
+
+class IpPool:
+    """Hands out distinct addresses: documentation ranges first, then public-looking ISP ones."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        doc = [f"{p}.{i}" for p in ("198.51.100", "203.0.113", "192.0.2") for i in range(2, 255)]
+        rng.shuffle(doc)
+        self.doc = doc
+        self.used = {THEFT_IP}
+
+    def take(self) -> str:
+        while self.doc:
+            ip = self.doc.pop()
+            if ip not in self.used:
+                self.used.add(ip)
+                return ip
+        while True:
+            ip = f"{self.rng.choice(ISP_PREFIXES)}.{self.rng.randrange(0, 256)}.{self.rng.randrange(1, 255)}"
+            if ip not in self.used:
+                self.used.add(ip)
+                return ip
+
+    def cloud(self) -> str:
+        while True:
+            ip = f"{self.rng.choice(CLOUD_PREFIXES)}.{self.rng.randrange(0, 256)}.{self.rng.randrange(1, 255)}"
+            if ip not in self.used:
+                self.used.add(ip)
+                return ip
+
+
+def browser(rng: random.Random, mac_share: float) -> tuple[str, str]:
+    """A stable UA for a person, and the UA after a browser update (may be the same)."""
+    r = rng.random()
+    if r < mac_share:
+        if rng.random() < 0.5:
+            return SAFARI.format(v="18.2"), SAFARI.format(v="18.2")
+        v = 131
+        return CHROME_MAC.format(v=v), CHROME_MAC.format(v=v + 1)
+    r = rng.random()
+    v = 130 if rng.random() < 0.12 else 131
+    if r < 0.62:
+        return CHROME.format(v=v), CHROME.format(v=v + 1)
+    if r < 0.93:
+        return EDGE.format(v=v, e=EDGE_BUILD[v]), EDGE.format(v=v + 1, e=EDGE_BUILD[v + 1])
+    return FIREFOX.format(v=133), FIREFOX.format(v=134)
+
+
+def make_names(rng: random.Random, n: int) -> list[str]:
+    reserved = {s.split("@")[0] for s in SPECIAL}
+    seen = set(reserved)
+    out = []
+    tries = 0
+    while len(out) < n:
+        f, l = rng.choice(FIRST), rng.choice(LAST)
+        name = f"{f}.{l}"
+        tries += 1
+        if name in seen:
+            if tries < 50 * n:
+                continue
+            k = 2
+            while f"{f}.{l}{k}" in seen:
+                k += 1
+            name = f"{f}.{l}{k}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+class Person:
+    __slots__ = (
+        "account", "role", "team", "ip", "home_ip", "wfh_days", "ua", "ua_new", "ua_switch_day",
+        "days_off", "leave", "first_day", "last_day",
+    )
+
+    def __init__(self, account: str, role: str):
+        self.account = account
+        self.role = role
+        self.team = None
+        self.ip = None
+        self.home_ip = None
+        self.wfh_days = ()
+        self.ua = None
+        self.ua_new = None
+        self.ua_switch_day = DAYS + 1
+        self.days_off = (5, 6)
+        self.leave = ()
+        self.first_day = -1
+        self.last_day = DAYS
+
+    def ua_on(self, d: int) -> str:
+        return self.ua_new if d >= self.ua_switch_day else self.ua
+
+
+def build_population(n_accounts: int, rng: random.Random, ips: IpPool) -> list[Person]:
+    counts = {role: max(1, round(n_accounts * share)) for role, share in ROLE_SHARE}
+    n_agents = max(8, n_accounts - sum(counts.values()))
+    names = make_names(rng, n_agents - 5 + counts["office"] + counts["analyst"] + counts["admin"])
+    names_it = iter(names)
+
+    people: list[Person] = []
+
+    # --- agents -----------------------------------------------------------------------------
+    n_sites = max(1, round(n_agents / 64))
+    nat = {(t[0], s): ips.take() for s in range(n_sites) for t in TEAMS}
+    agents = [Person(f"{next(names_it)}@{DOMAIN}", "agent") for _ in range(n_agents - 5)]
+    team_names = [t[0] for t in TEAMS]
+    order = list(range(len(agents)))
+    rng.shuffle(order)
+    for k, i in enumerate(order):
+        agents[i].team = team_names[k % 4]
+    fixed_team = {THEFT_ACCOUNT: "day", TRAVELLER: "day", NIGHT_LOOKALIKE: "night", JOINER: "late", LEAVER: "early"}
+    for acct in SPECIAL:
+        p = Person(acct, "agent")
+        p.team = fixed_team[acct]
+        agents.append(p)
+    for p in agents:
+        site = rng.randrange(n_sites)
+        if rng.random() < 1 / 3:
+            p.home_ip = ips.take()
+            p.ip = p.home_ip  # works from home, stable personal IP
+        else:
+            p.ip = nat[(p.team, site)]
+        p.ua, p.ua_new = browser(rng, 0.0)
+        if rng.random() < 0.12:
+            p.ua_switch_day = rng.randrange(8, 21)  # updates the browser mid-month
+        if p.team == "day" and rng.random() < 0.6:
+            p.days_off = (5, 6)
+        else:
+            w = rng.randrange(7)
+            p.days_off = (w, (w + 1) % 7)
+        work = [d for d in range(DAYS) if d % 7 not in p.days_off]
+        p.leave = tuple(sorted(rng.sample(work, rng.choice((0, 1, 2, 2, 3)))))
+    by = {p.account: p for p in agents}
+    # The planted theft's account: an ordinary day-team agent in the office, Mon-Fri, at work
+    # on the theft day, one browser all month.
+    m = by[THEFT_ACCOUNT]
+    m.ip, m.days_off, m.leave = nat[("day", 0)], (5, 6), (3, 21)
+    m.ua = m.ua_new = CHROME.format(v=131)
+    m.ua_switch_day = DAYS + 1
+    # The traveller: ordinary day agent, away on TRAVEL_DAYS (a hotel IP those days).
+    t = by[TRAVELLER]
+    t.ip, t.days_off, t.leave = nat[("day", 0)], (5, 6), (23,)
+    t.ua = t.ua_new = EDGE.format(v=131, e=EDGE_BUILD[131])
+    t.ua_switch_day = DAYS + 1
+    # Night look-alike: works the night of 22->23 January (so is active at 02:00 on the theft day).
+    nl = by[NIGHT_LOOKALIKE]
+    nl.days_off, nl.leave = (4, 5), (9,)
+    # Joiner and leaver.
+    by[JOINER].first_day = JOIN_DAY
+    by[JOINER].days_off, by[JOINER].leave = (1, 2), ()  # first shift on JOIN_DAY itself
+    by[LEAVER].last_day = LEAVE_LAST_DAY
+    by[LEAVER].leave = ()
+    people.extend(agents)
+
+    # --- office staff, analysts, admins ------------------------------------------------------
+    n_hq = max(1, round((counts["office"] + counts["analyst"] + counts["admin"]) / 40))
+    hq = [ips.take() for _ in range(n_hq)]
+    for role in ("office", "analyst", "admin"):
+        for _ in range(counts[role]):
+            p = Person(f"{next(names_it)}@{DOMAIN}", role)
+            p.ip = rng.choice(hq)
+            if role != "admin" and rng.random() < 0.4:
+                p.home_ip = ips.take()
+                p.wfh_days = tuple(sorted(rng.sample(range(5), rng.choice((1, 1, 2)))))
+            p.ua, p.ua_new = browser(rng, 0.25 if role == "office" else 0.15)
+            if rng.random() < 0.12:
+                p.ua_switch_day = rng.randrange(8, 21)
+            p.days_off = (5, 6)
+            work = [d for d in range(DAYS) if d % 7 < 5]
+            p.leave = tuple(sorted(rng.sample(work, rng.choice((0, 1, 1, 2, 3)))))
+            if role in ("analyst",):
+                p.leave = tuple(d for d in p.leave if d not in MONTH_END_DAYS)
+            people.append(p)
+
+    # --- integration users -------------------------------------------------------------------
+    for k in range(counts["integration"]):
+        name, client, _, _ = INTEGRATIONS[k % len(INTEGRATIONS)]
+        suffix = "" if k < len(INTEGRATIONS) else f"-{k // len(INTEGRATIONS) + 1}"
+        p = Person(f"svc-{name}{suffix}@{DOMAIN}", "integration")
+        p.team = k % len(INTEGRATIONS)
+        p.ip = ips.cloud()
+        p.home_ip = ips.cloud() if rng.random() < 0.6 else p.ip  # second egress IP (or the same)
+        p.ua = p.ua_new = client
+        p.days_off = ()
+        people.append(p)
+    return people
+
+
+# ------------------------------------------------------------------------------------------------
+# Event generation. Each account has its own Random seeded from (seed, account), so an account's
+# events do not depend on how many other accounts there are or in what order they are generated.
+
+
+def nbytes(r: random.Random, obj: str, records: int) -> int:
+    per = BYTES_PER_RECORD[obj] * r.uniform(0.85, 1.15)
+    per = 600.0 if per < 600.0 else 2500.0 if per > 2500.0 else per
+    return int(records * per) + OVERHEAD
+
+
+def loguniform(r: random.Random, lo: float, hi: float) -> int:
+    return int(math.exp(r.uniform(math.log(lo), math.log(hi))))
+
+
+def split_total(r: random.Random, total: int, n: int) -> list[int]:
+    w = [r.uniform(0.5, 1.5) for _ in range(n)]
+    s = sum(w)
+    parts = [max(1, int(total * x / s)) for x in w]
+    parts[-1] += total - sum(parts)
+    return parts
+
+
+def session(rows, r, acct, start, end, breaks, gap_lo, gap_hi, pick, ip, ua):
+    """Events from start to end (ms), skipping breaks; gaps in [gap_lo, gap_hi] ms, skewed long."""
+    t = start + r.randrange(0, 90_000)
+    rand = r.random
+    bi = 0
+    nb = len(breaks)
+    while t < end:
+        while bi < nb and t >= breaks[bi][1]:
+            bi += 1
+        if bi < nb and breaks[bi][0] <= t:
+            t = breaks[bi][1] + int(rand() * 120_000)
+            continue
+        if 0 <= t < END_MS:
+            action, obj, records = pick(r)
+            rows.append((t, acct, action, obj, records, nbytes(r, obj, records), ip, ua))
+        t += gap_lo + int(rand() ** 0.5 * (gap_hi - gap_lo))
+
+
+def pick_agent(r):
+    x = r.random()
+    if x < 0.58:
+        return "case_view", "Case", 1
+    if x < 0.90:
+        obj = "Contact" if x < 0.86 else "Booking"
+        return "contact_lookup", obj, 1 + int(19 * r.random() ** 2.5)
+    if x < 0.985:
+        return "list_view", ("Case", "Contact", "Booking")[int(r.random() * 3)], 20 + int(180 * r.random() ** 1.5)
+    return "report_run", ("Case", "Booking")[int(r.random() * 2)], 50 + int(450 * r.random() ** 1.5)
+
+
+OFFICE_OBJECTS = ("Account", "Booking", "Loyalty_Member__c", "Case", "Contact")
+
+
+def pick_office(r):
+    x = r.random()
+    obj = OFFICE_OBJECTS[int(r.random() * 5)]
+    if x < 0.35:
+        return "case_view", "Case", 1
+    if x < 0.6:
+        return "contact_lookup", "Contact", 1 + int(19 * r.random() ** 2)
+    if x < 0.88:
+        return "list_view", obj, 20 + int(180 * r.random() ** 1.5)
+    return "report_run", obj, 50 + int(950 * r.random() ** 2)
+
+
+def pick_analyst(r):
+    x = r.random()
+    obj = OFFICE_OBJECTS[int(r.random() * 5)]
+    if x < 0.45:
+        return "report_run", obj, 100 + int(4900 * r.random() ** 2)
+    if x < 0.8:
+        return "list_view", obj, 20 + int(180 * r.random() ** 1.5)
+    return "case_view", "Case", 1
+
+
+def pick_admin(r):
+    x = r.random()
+    if x < 0.4:
+        return "list_view", OFFICE_OBJECTS[int(r.random() * 5)], 20 + int(180 * r.random())
+    if x < 0.7:
+        return "case_view", "Case", 1
+    if x < 0.9:
+        return "contact_lookup", "Contact", 1 + int(9 * r.random())
+    return "report_run", ("Case", "Account")[int(r.random() * 2)], 50 + int(450 * r.random())
+
+
+def gen_agent(rows, p: Person, seed: int):
+    r = random.Random(f"{seed}:{p.account}")
+    start_h, length = {t[0]: (t[1], t[2]) for t in TEAMS}[p.team]
+    for d in range(-1, DAYS):
+        if d < p.first_day or d > p.last_day or d % 7 in p.days_off or d in p.leave:
+            continue
+        base = d * MS_DAY + start_h * MS_HOUR
+        start = base + r.randrange(-20 * MS_MIN, 15 * MS_MIN)
+        end = base + length * MS_HOUR + r.randrange(-15 * MS_MIN, 30 * MS_MIN)
+        lunch = base + r.randrange(int(3.25 * MS_HOUR), int(4.75 * MS_HOUR))
+        b1 = base + r.randrange(int(1.5 * MS_HOUR), int(2.5 * MS_HOUR))
+        b2 = base + r.randrange(int(5.75 * MS_HOUR), int(6.75 * MS_HOUR))
+        breaks = [
+            (b1, b1 + r.randrange(10, 18) * MS_MIN),
+            (lunch, lunch + r.randrange(30, 46) * MS_MIN),
+            (b2, b2 + r.randrange(10, 18) * MS_MIN),
+        ]
+        ip = p.ip
+        if p.account == TRAVELLER and d in TRAVEL_DAYS:
+            ip = TRAVEL_IP
+        pace = r.uniform(0.9, 1.1)  # busy and quiet days
+        gap_lo, gap_hi = int(60_000 * pace), int(600_000 * pace)
+        session(rows, r, p.account, start, end, breaks, gap_lo, gap_hi, pick_agent, ip, p.ua_on(d))
+
+
+def office_day(r, d, start_range, end_range):
+    base = d * MS_DAY
+    start = base + r.randrange(*start_range)
+    end = base + r.randrange(*end_range)
+    lunch = base + r.randrange(12 * MS_HOUR, int(13.5 * MS_HOUR))
+    return start, end, [(lunch, lunch + r.randrange(30, 61) * MS_MIN)]
+
+
+def gen_office(rows, p: Person, seed: int):
+    r = random.Random(f"{seed}:{p.account}")
+    for d in range(DAYS):
+        if d % 7 >= 5 or d in p.leave:
+            continue
+        ip = p.home_ip if d % 7 in p.wfh_days else p.ip
+        ua = p.ua_on(d)
+        start, end, breaks = office_day(r, d, (int(7.5 * MS_HOUR), 9 * MS_HOUR), (int(16.5 * MS_HOUR), int(18.5 * MS_HOUR)))
+        if p.role == "office":
+            session(rows, r, p.account, start, end, breaks, 6 * MS_MIN, 34 * MS_MIN, pick_office, ip, ua)
+            if r.random() < 0.25:  # occasional report export
+                t = r.randrange(start, end)
+                obj = OFFICE_OBJECTS[r.randrange(5)]
+                n = loguniform(r, 100, 5000)
+                rows.append((t, p.account, "report_export", obj, n, nbytes(r, obj, n), ip, ua))
+        elif p.role == "analyst":
+            session(rows, r, p.account, start, end, breaks, 5 * MS_MIN, 28 * MS_MIN, pick_analyst, ip, ua)
+            # Regular exports of 1k-20k records; month-end days: more of them, and larger.
+            if d in MONTH_END_DAYS:
+                k, lo, hi = r.randint(5, 9), 3000, 20000
+            else:
+                k, lo, hi = r.randint(1, 3), 1000, 20000
+            for _ in range(k):
+                t = r.randrange(start, end)
+                obj = OFFICE_OBJECTS[r.randrange(5)]
+                n = loguniform(r, lo, hi)
+                rows.append((t, p.account, "report_export", obj, n, nbytes(r, obj, n), ip, ua))
+        else:  # admin
+            session(rows, r, p.account, start, end, breaks, 12 * MS_MIN, 50 * MS_MIN, pick_admin, ip, ua)
+    # Admins: about weekly, on a random weekday, a legitimate Data Loader bulk export from the
+    # office IP, 10k-200k records over 1-2 hours.
+    if p.role == "admin":
+        for week in range(0, DAYS, 7):
+            if r.random() > 0.85:
+                continue
+            days = [d for d in range(week, min(week + 5, DAYS)) if d not in p.leave]
+            if not days:
+                continue
+            d = r.choice(days)
+            start = d * MS_DAY + r.randrange(int(9.5 * MS_HOUR), 15 * MS_HOUR)
+            dur = r.randrange(60 * MS_MIN, 120 * MS_MIN)
+            total = loguniform(r, 10_000, 200_000)
+            n = r.randint(6, 24)
+            times = sorted(start + r.randrange(0, dur) for _ in range(n))
+            for t, k in zip(times, split_total(r, total, n)):
+                obj = ("Contact", "Account", "Case", "Booking")[r.randrange(4)]
+                rows.append((t, p.account, "bulk_export", obj, k, nbytes(r, obj, k), p.ip, DATALOADER))
+
+
+def gen_integration(rows, p: Person, seed: int):
+    r = random.Random(f"{seed}:{p.account}")
+    _, client, q_objs, bulk_objs = INTEGRATIONS[p.team]
+    ips = (p.ip, p.home_ip)
+    offset = r.randrange(0, 15 * MS_MIN)
+    acct = p.account
+    for k in range(DAYS * 96):
+        t = offset + k * 15 * MS_MIN + r.randrange(0, 20_000)
+        if t >= END_MS:
+            break
+        obj = q_objs[r.randrange(len(q_objs))]
+        n = loguniform(r, 10, 500)
+        rows.append((t, acct, "api_query", obj, n, nbytes(r, obj, n), ips[r.randrange(2)], client))
+    for d in range(DAYS):
+        start = d * MS_DAY + MS_HOUR + r.randrange(0, 8 * MS_MIN)
+        stop = d * MS_DAY + MS_HOUR + 40 * MS_MIN
+        total = r.randint(50_000, 150_000)
+        n = r.randint(4, 10)
+        times = sorted(r.randrange(start, stop) for _ in range(n))
+        for t, k in zip(times, split_total(r, total, n)):
+            obj = bulk_objs[r.randrange(len(bulk_objs))]
+            rows.append((t, acct, "bulk_export", obj, k, nbytes(r, obj, k), p.ip, client))
+
+
+def gen_theft(rows, seed: int):
+    """The planted theft: 40-60 exports of 500-2000 records, 40k-80k in all, inside 02:00-03:00."""
+    r = random.Random(f"{seed}:theft")
+    while True:
+        n = r.randint(40, 60)
+        recs = [r.randint(500, 2000) for _ in range(n)]
+        if 40_000 <= sum(recs) <= 80_000:
+            break
+    day0 = THEFT_DAY * MS_DAY
+    start = day0 + 2 * MS_HOUR + r.randrange(2 * MS_MIN, 6 * MS_MIN)
+    span = r.randrange(40 * MS_MIN, 50 * MS_MIN)
+    gaps = [r.uniform(0.6, 1.4) for _ in range(n - 1)]
+    s = sum(gaps)
+    times = [start]
+    acc = 0.0
+    for g in gaps:
+        acc += g
+        times.append(start + int(span * acc / s))
+    times = [t + r.randrange(0, 1000) for t in times]
+    assert day0 + 2 * MS_HOUR <= times[0] and times[-1] < day0 + 3 * MS_HOUR
+    out = []
+    for t, k in zip(times, recs):
+        obj = ("Contact", "Contact", "Account", "Booking")[r.randrange(4)]
+        out.append((t, THEFT_ACCOUNT, "export", obj, k, nbytes(r, obj, k), THEFT_IP, THEFT_CLIENT))
+    rows.extend(out)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def day_prefixes() -> list[str]:
+    import datetime as dt
+
+    e = dt.date(*EPOCH_DATE)
+    return [(e + dt.timedelta(days=d)).strftime("%Y-%m-%dT") for d in range(DAYS + 1)]
+
+
+def fmt_ts(t: int, prefixes: list[str]) -> str:
+    d, ms = divmod(t, MS_DAY)
+    s, ms = divmod(ms, 1000)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return f"{prefixes[d]}{h:02d}:{m:02d}:{s:02d}.{ms:03d}Z"
+
+
+def csv_field(s: str) -> str:
+    if any(c in s for c in ',"\n\r'):
+        return '"' + s.replace('"', '""') + '"'
+    return s
+
+
+TRAVEL_IP = None  # set in main()
+
+
+def main(argv=None) -> int:
+    global TRAVEL_IP
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--accounts", type=int, default=100, help="total accounts (default 100)")
+    ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    ap.add_argument("--out", default=DEFAULT_OUT, help="output path (default: the committed sample)")
+    ap.add_argument("--no-gzip", action="store_true", help="write plain CSV")
+    ap.add_argument("--no-theft", action="store_true", help="do not plant the theft")
+    a = ap.parse_args(argv)
+    if a.accounts < 20:
+        ap.error("--accounts must be at least 20")
+    t0 = time.monotonic()
+
+    rng = random.Random(a.seed)
+    ips = IpPool(rng)
+    people = build_population(a.accounts, rng, ips)
+    TRAVEL_IP = ips.take()
+
+    rows: list[tuple] = []
+    for p in people:
+        if p.role == "agent":
+            gen_agent(rows, p, a.seed)
+        elif p.role == "integration":
+            gen_integration(rows, p, a.seed)
+        else:
+            gen_office(rows, p, a.seed)
+    theft = [] if a.no_theft else gen_theft(rows, a.seed)
+    rows = [x for x in rows if 0 <= x[0] < END_MS]
+    rows.sort()
+
+    prefixes = day_prefixes()
+    quoted = {}
+    lines = ["timestamp,account,action,object,records,bytes,src_ip,client\n"]
+    for t, acct, action, obj, n, b, ip, ua in rows:
+        q = quoted.get(ua)
+        if q is None:
+            q = quoted[ua] = csv_field(ua)
+        lines.append(f"{fmt_ts(t, prefixes)},{acct},{action},{obj},{n},{b},{ip},{q}\n")
+    data = "".join(lines).encode("ascii")
+    del lines
+
+    out_dir = os.path.dirname(os.path.abspath(a.out))
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = a.out + ".tmp"
+    with open(tmp, "wb") as f:
+        if a.no_gzip:
+            f.write(data)
+        else:
+            # filename="" keeps the output path out of the gzip header; mtime=0 fixes the time.
+            with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=9) as gz:
+                gz.write(data)
+    os.replace(tmp, a.out)
+
+    accounts = len({x[1] for x in rows})
+    w = sys.stderr.write
+    w(f"wrote {a.out}: {len(rows)} rows, {accounts} accounts, {os.path.getsize(a.out)} bytes, "
+      f"{time.monotonic() - t0:.1f}s\n")
+    if theft:
+        theft.sort()
+        w(f"theft: account={THEFT_ACCOUNT} events={len(theft)} records={sum(x[4] for x in theft)} "
+          f"bytes={sum(x[5] for x in theft)} first={fmt_ts(theft[0][0], prefixes)} "
+          f"last={fmt_ts(theft[-1][0], prefixes)} src_ip={THEFT_IP} client={THEFT_CLIENT}\n")
+    else:
+        w("theft: none (--no-theft)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,561 @@
+//! Alerts: incidents -> the public alert records, and their renderings.
+//!
+//! # The alert record (JSON Lines schema)
+//!
+//! `--format jsonl` writes one JSON object per line, one line per alert, ordered by severity
+//! (highest first), then score (highest first), then account and window start. This schema is a
+//! public interface: fields are only ever added, never renamed or removed, within a major version.
+//!
+//! | field              | type            | meaning |
+//! |--------------------|-----------------|---------|
+//! | `id`               | string          | stable id: `ew-` + 16 hex digits of a hash of source, account and window start |
+//! | `account`          | string          | the actor, as the log spells it (exact, not neutralised) |
+//! | `source`           | string          | the log family (`generic`, ...) |
+//! | `window_start`     | string          | RFC 3339 UTC, inclusive |
+//! | `window_end`       | string          | RFC 3339 UTC, exclusive |
+//! | `window_kind`      | string          | `hour` (one or more adjacent hours) or `day` (a local calendar day) |
+//! | `score`            | number          | total surprise: the sum of the reasons' contributions, in `-log10` probability units |
+//! | `severity`         | string          | `low` (score >= 3), `medium` (>= 5), `high` (>= 7), `critical` (>= 10) |
+//! | `records`          | integer or null | records read in the window (null if the source gives none) |
+//! | `bytes`            | integer or null | bytes read in the window (null if the source gives none) |
+//! | `events`           | integer         | events in the window |
+//! | `distinct_objects` | integer         | distinct objects read in the window |
+//! | `baseline`         | object          | what the volume was compared with, see below |
+//! | `reasons`          | array           | contributing factors, largest first, see below |
+//! | `new_ips`          | array of string | source IPs the account used only around this window |
+//! | `new_clients`      | array of string | clients (user agents, apps) the account used only around this window |
+//! | `top_objects`      | array           | up to 5 `{object, records, events}`, most records first |
+//! | `files`            | array of string | the input files the window's events came from |
+//! | `explanation`      | string          | one sentence for an analyst (neutralised: safe to display) |
+//!
+//! `baseline`: `scope` (`account`: the account's own history, or `population`: other accounts of
+//! the same source, when the account's history is too thin), `measure` (`records` or `bytes`),
+//! `window_kind`, `windows` (history windows used), `median` and `p99` (of the measure per
+//! window of history), `tail_probability` (probability of a window at least this large under the
+//! model; with both measures scored, the smaller times two), and for hourly windows
+//! `hour_activity_rate` (estimated share of days like this one on which the account is active
+//! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
+//! days), else null.
+//!
+//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`), `contribution`
+//! (points added to `score`), `observed` (volume; 1 for off-hours; number of new values),
+//! `typical` (median volume; activity rate at this hour; share of days bringing a new value),
+//! `detail` (a short phrase).
+
+pub mod sanitize;
+
+use crate::detect::{Factor, Incident, Scope, Severity};
+use crate::features::WindowKind;
+use crate::ingest::event::EventTable;
+use crate::ingest::time::format_utc;
+use chrono::TimeZone;
+use sanitize::{cell, neutralize};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Write};
+
+/// One alert, as written to JSON Lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alert {
+    pub id: String,
+    pub account: String,
+    pub source: String,
+    pub window_start: String,
+    pub window_end: String,
+    pub window_kind: String,
+    pub score: f64,
+    pub severity: Severity,
+    pub records: Option<i64>,
+    pub bytes: Option<i64>,
+    pub events: u64,
+    pub distinct_objects: u64,
+    pub baseline: BaselineOut,
+    pub reasons: Vec<ReasonOut>,
+    pub new_ips: Vec<String>,
+    pub new_clients: Vec<String>,
+    pub top_objects: Vec<ObjectOut>,
+    pub files: Vec<String>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineOut {
+    pub scope: String,
+    pub measure: String,
+    pub window_kind: String,
+    pub windows: u64,
+    pub median: f64,
+    pub p99: f64,
+    pub tail_probability: f64,
+    pub hour_activity_rate: Option<f64>,
+    pub days_active_at_hour: Option<u32>,
+    pub days_observed: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonOut {
+    pub factor: String,
+    pub contribution: f64,
+    pub observed: f64,
+    pub typical: f64,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectOut {
+    pub object: String,
+    pub records: i64,
+    pub events: u64,
+}
+
+/// Rounds for output: scores and ratios are not meaningful beyond a few digits, and rounding
+/// keeps the output stable to read.
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// Rounds to 3 significant digits (for probabilities).
+fn round_sig(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let mag = x.abs().log10().floor() as i32;
+    round(x, 2 - mag)
+}
+
+/// FNV-1a, 64-bit: a stable hash for alert ids (std's hasher is randomised per process).
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// What the events of an incident's span show: totals, objects, files.
+#[derive(Default)]
+struct Evidence {
+    events: u64,
+    records: Option<i64>,
+    bytes: Option<i64>,
+    objects: BTreeMap<u32, (i64, u64)>,
+    files: BTreeSet<u32>,
+}
+
+/// One pass over the events collecting evidence for every incident.
+fn gather(incidents: &[Incident], events: &EventTable) -> Vec<Evidence> {
+    let mut by_account: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, inc) in incidents.iter().enumerate() {
+        by_account.entry(inc.account).or_default().push(i);
+    }
+    let mut ev: Vec<Evidence> = incidents.iter().map(|_| Evidence::default()).collect();
+    for row in 0..events.len() {
+        let Some(list) = by_account.get(&events.account[row]) else {
+            continue;
+        };
+        let t = events.time[row];
+        for &i in list {
+            if t < incidents[i].start_ms || t >= incidents[i].end_ms {
+                continue;
+            }
+            let e = &mut ev[i];
+            e.events += 1;
+            if let Some(r) = events.records[row] {
+                *e.records.get_or_insert(0) += r;
+            }
+            if let Some(b) = events.bytes[row] {
+                *e.bytes.get_or_insert(0) += b;
+            }
+            let o = e.objects.entry(events.object[row]).or_default();
+            o.0 += events.records[row].unwrap_or(0);
+            o.1 += 1;
+            e.files.insert(events.file[row]);
+        }
+    }
+    ev
+}
+
+/// Builds the alert records of `incidents` at or above `min_severity`, in output order.
+pub fn build(
+    incidents: &[Incident],
+    events: &EventTable,
+    tz: &chrono_tz::Tz,
+    min_severity: Severity,
+) -> Vec<Alert> {
+    let kept: Vec<Incident> = incidents
+        .iter()
+        .filter(|i| i.lead().severity >= min_severity)
+        .cloned()
+        .collect();
+    let evidence = gather(&kept, events);
+    let mut alerts: Vec<Alert> = kept
+        .iter()
+        .zip(evidence)
+        .map(|(inc, ev)| to_alert(inc, ev, events, tz))
+        .collect();
+    alerts.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.score.total_cmp(&a.score))
+            .then_with(|| a.account.cmp(&b.account))
+            .then_with(|| a.window_start.cmp(&b.window_start))
+    });
+    alerts
+}
+
+fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::Tz) -> Alert {
+    let lead = inc.lead();
+    let account = events.account_name(inc.account).to_owned();
+    let source = events.account_source(inc.account).to_owned();
+    let window_start = format_utc(inc.start_ms);
+    let kind = match lead.window.kind {
+        WindowKind::Hour => "hour",
+        WindowKind::Day => "day",
+    };
+    let mut new_ips = BTreeSet::new();
+    let mut new_clients = BTreeSet::new();
+    for f in &inc.findings {
+        new_ips.extend(
+            f.window
+                .new_ips
+                .iter()
+                .map(|&c| events.ips.get(c).to_owned()),
+        );
+        new_clients.extend(
+            f.window
+                .new_clients
+                .iter()
+                .map(|&c| events.clients.get(c).to_owned()),
+        );
+    }
+    let b = &lead.baseline;
+    let measure = b.measure.as_str();
+    let hr = lead.hour_rate;
+    let baseline = BaselineOut {
+        scope: match b.scope {
+            Scope::Account => "account",
+            Scope::Population => "population",
+        }
+        .into(),
+        measure: measure.into(),
+        window_kind: kind.into(),
+        windows: b.windows as u64,
+        median: round(b.median, 1),
+        p99: round(b.p99, 1),
+        tail_probability: round_sig(b.tail_probability),
+        hour_activity_rate: hr.map(|r| round_sig(r.rate)),
+        days_active_at_hour: hr.map(|r| r.weekday_days_active),
+        days_observed: hr.map(|r| r.weekday_days_observed),
+    };
+    let reasons: Vec<ReasonOut> = lead
+        .reasons
+        .iter()
+        .map(|r| ReasonOut {
+            factor: match r.factor {
+                Factor::Volume => "volume",
+                Factor::OffHours => "off_hours",
+                Factor::NewIp => "new_ip",
+                Factor::NewClient => "new_client",
+            }
+            .into(),
+            contribution: round(r.contribution, 2),
+            observed: round(r.observed, 1),
+            typical: round_sig(r.typical),
+            detail: match r.factor {
+                Factor::Volume => format!(
+                    "{} {measure} in a {kind}; typical {} (median), 99th percentile {}",
+                    thousands(r.observed),
+                    thousands(b.median),
+                    thousands(b.p99)
+                ),
+                Factor::OffHours => format!(
+                    "active around this hour on {:.1}% of such days",
+                    r.typical * 100.0
+                ),
+                Factor::NewIp | Factor::NewClient => {
+                    format!(
+                        "{} new; {:.0}% of the account's days bring one",
+                        r.observed,
+                        r.typical * 100.0
+                    )
+                }
+            },
+        })
+        .collect();
+    let mut top: Vec<(u32, (i64, u64))> = ev.objects.iter().map(|(k, v)| (*k, *v)).collect();
+    top.sort_by(|a, b| {
+        b.1 .0
+            .cmp(&a.1 .0)
+            .then(b.1 .1.cmp(&a.1 .1))
+            .then(a.0.cmp(&b.0))
+    });
+    let top_objects = top
+        .iter()
+        .take(5)
+        .map(|(o, (r, e))| ObjectOut {
+            object: events.objects.get(*o).to_owned(),
+            records: *r,
+            events: *e,
+        })
+        .collect();
+    let distinct_objects = ev.objects.keys().filter(|&&o| o != 0).count() as u64;
+    let mut alert = Alert {
+        id: format!("ew-{:016x}", fnv1a(&[&source, &account, &window_start])),
+        account,
+        source,
+        window_start,
+        window_end: format_utc(inc.end_ms),
+        window_kind: kind.into(),
+        score: round(lead.score, 2),
+        severity: lead.severity,
+        records: ev.records,
+        bytes: ev.bytes,
+        events: ev.events,
+        distinct_objects,
+        baseline,
+        reasons,
+        new_ips: new_ips.into_iter().collect(),
+        new_clients: new_clients.into_iter().collect(),
+        top_objects,
+        files: ev
+            .files
+            .iter()
+            .map(|&f| events.files[f as usize].clone())
+            .collect(),
+        explanation: String::new(),
+    };
+    alert.explanation = explain(&alert, inc, tz);
+    alert
+}
+
+/// `12345.6` -> `12,346`.
+pub fn thousands(x: f64) -> String {
+    let n = x.round() as i64;
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Bytes in decimal units: `54.9 MB`.
+pub fn human_bytes(b: i64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+/// Local wall-clock time of an instant in the organisation's zone.
+fn local(tz: &chrono_tz::Tz, ms: i64, fmt: &str) -> String {
+    match tz.timestamp_millis_opt(ms) {
+        chrono::LocalResult::Single(t) => t.format(fmt).to_string(),
+        _ => format_utc(ms),
+    }
+}
+
+/// The one sentence an analyst reads. Every log-derived value in it is neutralised.
+fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
+    let lead = inc.lead();
+    let b = &a.baseline;
+    let volume = match (a.records, a.bytes) {
+        (Some(r), Some(by)) => format!("{} records ({})", thousands(r as f64), human_bytes(by)),
+        (Some(r), None) => format!("{} records", thousands(r as f64)),
+        (None, Some(by)) => human_bytes(by),
+        (None, None) => "no volume".into(),
+    };
+    let when = match lead.window.kind {
+        WindowKind::Hour => format!(
+            "between {} and {} {}",
+            local(tz, inc.start_ms, "%a %Y-%m-%d %H:%M"),
+            local(tz, inc.end_ms, "%H:%M"),
+            tz.name()
+        ),
+        WindowKind::Day => format!(
+            "on {} ({})",
+            local(tz, inc.start_ms, "%a %Y-%m-%d"),
+            tz.name()
+        ),
+    };
+    let lead_volume = lead
+        .reasons
+        .iter()
+        .find(|r| r.factor == Factor::Volume)
+        .map_or(0.0, |r| r.observed);
+    let ratio = if b.median > 0.0 {
+        lead_volume / b.median
+    } else {
+        f64::INFINITY
+    };
+    let ratio = if ratio.is_finite() {
+        format!("{}x", thousands(ratio))
+    } else {
+        "far above".into()
+    };
+    let compared = match lead.baseline.scope {
+        Scope::Account => format!("its own median {}", a.window_kind),
+        Scope::Population => format!(
+            "the median {} of other {} accounts (its own history is too thin)",
+            a.window_kind,
+            neutralize(&a.source)
+        ),
+    };
+    let mut s = format!(
+        "{} read {volume} in {} events {when}: {ratio} {compared} ({} {}; 99th percentile {}; chance {:.1e})",
+        neutralize(&a.account),
+        thousands(a.events as f64),
+        thousands(b.median),
+        b.measure,
+        thousands(b.p99),
+        b.tail_probability,
+    );
+    if lead.reasons.iter().any(|r| r.factor == Factor::OffHours) {
+        if let (Some(act), Some(obs)) = (b.days_active_at_hour, b.days_observed) {
+            s.push_str(&format!(
+                "; at an hour it is rarely active (around this hour on {act} of {obs} such weekdays)"
+            ));
+        }
+    }
+    if !a.new_ips.is_empty() {
+        s.push_str(&format!(
+            "; from IP {} new to the account",
+            list(&a.new_ips)
+        ));
+    }
+    if !a.new_clients.is_empty() {
+        s.push_str(&format!(
+            "; with client {} new to the account",
+            list(&a.new_clients)
+        ));
+    }
+    s.push('.');
+    s
+}
+
+fn list(v: &[String]) -> String {
+    let shown: Vec<String> = v.iter().take(3).map(|x| cell(x, 60)).collect();
+    match v.len() {
+        n if n > 3 => format!("{} and {} more", shown.join(", "), n - 3),
+        _ => shown.join(", "),
+    }
+}
+
+/// Writes alerts as JSON Lines.
+pub fn write_jsonl(alerts: &[Alert], out: &mut dyn Write) -> io::Result<()> {
+    for a in alerts {
+        serde_json::to_writer(&mut *out, a)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes alerts as a readable table, each followed by its explanation.
+pub fn write_table(alerts: &[Alert], tz: &chrono_tz::Tz, out: &mut dyn Write) -> io::Result<()> {
+    if alerts.is_empty() {
+        return writeln!(out, "No alerts at this severity.");
+    }
+    let header = [
+        "SEVERITY", "SCORE", "ACCOUNT", "SOURCE", "WINDOW", "RECORDS", "BYTES", "REASONS",
+    ];
+    let rows: Vec<[String; 8]> = alerts
+        .iter()
+        .map(|a| {
+            let start = crate::ingest::time::parse_timestamp(&a.window_start).unwrap_or(0);
+            let end = crate::ingest::time::parse_timestamp(&a.window_end).unwrap_or(0);
+            [
+                a.severity.as_str().to_uppercase(),
+                format!("{:.1}", a.score),
+                cell(&a.account, 40),
+                cell(&a.source, 12),
+                format!(
+                    "{}-{} {}",
+                    local(tz, start, "%Y-%m-%d %H:%M"),
+                    local(tz, end, "%H:%M"),
+                    tz.name()
+                ),
+                a.records.map_or("-".into(), |r| thousands(r as f64)),
+                a.bytes.map_or("-".into(), human_bytes),
+                a.reasons
+                    .iter()
+                    .map(|r| r.factor.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ]
+        })
+        .collect();
+    let mut width = header.map(str::len);
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(width)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    writeln!(out, "{}", line(&header.map(String::from)))?;
+    for (r, a) in rows.iter().zip(alerts) {
+        writeln!(out, "{}", line(r))?;
+        writeln!(out, "    {}", a.explanation)?;
+        if !a.files.is_empty() {
+            let files: Vec<String> = a.files.iter().map(|f| cell(f, 80)).collect();
+            writeln!(out, "    evidence: {}  id {}", files.join(", "), a.id)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(47_917.0), "47,917");
+        assert_eq!(thousands(1_234_567.4), "1,234,567");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(54_864_854), "54.9 MB");
+        assert_eq!(round_sig(0.000_123_456), 0.000_123);
+        assert_eq!(round(11.456, 2), 11.46);
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        assert_eq!(fnv1a(&["a"]), fnv1a(&["a"]));
+        assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
+        // FNV-1a of the empty input is the offset basis.
+        assert_eq!(fnv1a(&[]), 0xcbf2_9ce4_8422_2325);
+    }
+}

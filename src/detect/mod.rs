@@ -1,0 +1,590 @@
+//! Detection: windows -> scored findings with evidence. Pure functions of the features.
+//!
+//! Each account-window (hourly and daily) whose volume reaches the bulk floor is scored against
+//! that account's own history, **leaving out the window and the day either side of it**, so an
+//! incident is never part of its own baseline and a theft on the first day of the data is found
+//! like one on the last. The score is a sum of surprises in base-10 logarithms (a score of 7
+//! means "about one chance in ten million"), from independent factors:
+//!
+//! - **volume** (the gate): `-log10 p`, where `p` is the tail probability of the window's records
+//!   (or bytes) under the account's heavy-tailed volume model ([`tail`]); with both records and
+//!   bytes, the smaller `p` times two (Bonferroni). Accounts with fewer than
+//!   [`MIN_HISTORY_HOURS`] hourly (or [`MIN_HISTORY_DAYS`] daily) windows of history are compared
+//!   with the population of their source instead, and the alert says so. A window must reach
+//!   [`VOLUME_GATE`] on volume alone to be reported at all: odd hours or a new address never
+//!   raise an alert on ordinary volume.
+//! - **off-hours**: `-log10` of the rate at which the account is active around this local hour
+//!   on this weekday ([`crate::features::baseline::ActivityProfile::rate`]), capped at
+//!   [`OFF_HOURS_CAP`].
+//! - **new IP** / **new client**: used by the account only around this window. Weighted by how
+//!   rarely the account's days bring a new one (Laplace estimate `(s + 1) / (d + 2)` over its
+//!   `d` other active days, `s` of which had one), capped at [`NOVELTY_CAP`] each.
+//!
+//! Severities map from the total score ([`Severity::from_score`]).
+
+pub mod tail;
+
+use crate::features::baseline::{population_hour_rates, ActivityProfile, HourRate};
+use crate::features::{Features, Window, WindowKind, NOVELTY_BAND_MS};
+use crate::ingest::event::EventTable;
+use std::collections::HashMap;
+use tail::{log_volume, quantile, TailModel};
+
+/// Volume surprise (`-log10 p`) a window needs before it is reported at all: one chance in a
+/// thousand under the account's own model.
+pub const VOLUME_GATE: f64 = 3.0;
+/// Most the off-hours factor can add (an hour the account is active on 1% of days or fewer).
+pub const OFF_HOURS_CAP: f64 = 2.0;
+/// Most a new IP, or a new client, can add each.
+pub const NOVELTY_CAP: f64 = 1.5;
+/// Fewest hourly windows of an account's own history for an account baseline.
+pub const MIN_HISTORY_HOURS: usize = 24;
+/// Fewest daily windows of an account's own history for an account baseline.
+pub const MIN_HISTORY_DAYS: usize = 7;
+/// Fewest windows, from at least [`MIN_POPULATION_ACCOUNTS`] other accounts, for a population
+/// baseline.
+pub const MIN_POPULATION_WINDOWS: usize = 50;
+pub const MIN_POPULATION_ACCOUNTS: usize = 3;
+
+/// How a finding ranks for a person's attention.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Score thresholds: low >= 3, medium >= 5, high >= 7, critical >= 10.
+    pub fn from_score(score: f64) -> Option<Severity> {
+        match score {
+            s if s >= 10.0 => Some(Severity::Critical),
+            s if s >= 7.0 => Some(Severity::High),
+            s if s >= 5.0 => Some(Severity::Medium),
+            s if s >= VOLUME_GATE => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// How to detect.
+#[derive(Debug, Clone)]
+pub struct DetectConfig {
+    /// A window is scored on records only from this many records up (smaller is not bulk).
+    pub min_records: i64,
+    /// A window is scored on bytes only from this many bytes up.
+    pub min_bytes: i64,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            min_records: 1_000,
+            min_bytes: 50_000_000,
+        }
+    }
+}
+
+/// The volume measure a finding was scored on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    Records,
+    Bytes,
+}
+
+impl Measure {
+    fn of(self, w: &Window) -> Option<i64> {
+        match self {
+            Measure::Records => w.records,
+            Measure::Bytes => w.bytes,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Records => "records",
+            Measure::Bytes => "bytes",
+        }
+    }
+}
+
+/// What a window was compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The account's own history.
+    Account,
+    /// All other accounts of the same source (the account's history is too thin).
+    Population,
+}
+
+/// The volume baseline a window was compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeBaseline {
+    pub scope: Scope,
+    pub measure: Measure,
+    /// Windows of history it was built from.
+    pub windows: usize,
+    pub median: f64,
+    pub p99: f64,
+    /// Probability of a window at least this large under the model.
+    pub tail_probability: f64,
+}
+
+/// A factor that contributed to a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Factor {
+    Volume,
+    OffHours,
+    NewIp,
+    NewClient,
+}
+
+/// One factor's contribution, with the typical and the actual value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub factor: Factor,
+    /// Points added to the score (`-log10` of the factor's probability, capped).
+    pub contribution: f64,
+    /// What this window showed (records or bytes; a rate of activity; a count of new values).
+    pub observed: f64,
+    /// What is typical for the account (median volume; share of days active at this hour;
+    /// share of days that bring a new value).
+    pub typical: f64,
+}
+
+/// A scored window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub window: Window,
+    pub score: f64,
+    pub severity: Severity,
+    pub baseline: VolumeBaseline,
+    /// Off-hours evidence, for hourly windows.
+    pub hour_rate: Option<HourRate>,
+    /// Contributing factors, largest first.
+    pub reasons: Vec<Reason>,
+}
+
+/// An account whose bulk windows could not be scored: no usable baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unscored {
+    pub account: u32,
+    pub kind: WindowKind,
+    /// Bulk windows left unscored.
+    pub windows: usize,
+    /// Windows of its own history.
+    pub history: usize,
+}
+
+/// The outcome of detection over all windows.
+#[derive(Debug, Clone, Default)]
+pub struct Detection {
+    /// Findings at or above the volume gate, ordered by (account, kind, start).
+    pub findings: Vec<Finding>,
+    /// Windows examined (hourly and daily).
+    pub windows: usize,
+    /// Windows that reached the bulk floor and were scored.
+    pub scored: usize,
+    /// Accounts with bulk windows that had no baseline to score them against.
+    pub unscored: Vec<Unscored>,
+}
+
+/// Everything the scoring of one window needs beyond the window itself.
+struct Context<'a> {
+    cfg: &'a DetectConfig,
+    events: &'a EventTable,
+    population_hours: [f64; 24],
+    profiles: HashMap<u32, ActivityProfile>,
+    /// Per account, the local days whose daily window brought a new IP / a new client.
+    novel_days: HashMap<u32, (Vec<i32>, Vec<i32>, Vec<i32>)>,
+    /// Per (source, kind, measure): every account's log volumes, for population baselines.
+    population: HashMap<(u32, WindowKind, Measure), Vec<(u32, f64)>>,
+}
+
+/// Scores every window.
+pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> Detection {
+    let by_account = |ws: &[Window]| -> Vec<(u32, std::ops::Range<usize>)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < ws.len() {
+            let a = ws[i].account;
+            let j = i + ws[i..].partition_point(|w| w.account == a);
+            out.push((a, i..j));
+            i = j;
+        }
+        out
+    };
+    let hourly_groups = by_account(&features.hourly);
+    let daily_groups = by_account(&features.daily);
+
+    let profiles: HashMap<u32, ActivityProfile> = hourly_groups
+        .iter()
+        .map(|(a, r)| {
+            (
+                *a,
+                ActivityProfile::from_hourly(&features.hourly[r.clone()]),
+            )
+        })
+        .collect();
+    let mut profile_list: Vec<(&u32, &ActivityProfile)> = profiles.iter().collect();
+    profile_list.sort_by_key(|(a, _)| **a);
+    let population_hours = population_hour_rates(profile_list.into_iter().map(|(_, p)| p));
+
+    let novel_days = daily_groups
+        .iter()
+        .map(|(a, r)| {
+            let days = &features.daily[r.clone()];
+            let pick = |f: fn(&Window) -> bool| {
+                days.iter().filter(|w| f(w)).map(|w| w.local_day).collect()
+            };
+            (
+                *a,
+                (
+                    pick(|w| !w.new_ips.is_empty()),
+                    pick(|w| !w.new_clients.is_empty()),
+                    pick(|_| true),
+                ),
+            )
+        })
+        .collect();
+
+    let mut population: HashMap<(u32, WindowKind, Measure), Vec<(u32, f64)>> = HashMap::new();
+    for w in features.hourly.iter().chain(&features.daily) {
+        let source = events
+            .accounts
+            .get(w.account as usize)
+            .map_or(0, |k| k.source);
+        for m in [Measure::Records, Measure::Bytes] {
+            if let Some(v) = m.of(w) {
+                population
+                    .entry((source, w.kind, m))
+                    .or_default()
+                    .push((w.account, log_volume(v as f64)));
+            }
+        }
+    }
+    for v in population.values_mut() {
+        v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    }
+
+    let ctx = Context {
+        cfg,
+        events,
+        population_hours,
+        profiles,
+        novel_days,
+        population,
+    };
+    let mut out = Detection {
+        windows: features.hourly.len() + features.daily.len(),
+        ..Default::default()
+    };
+    for (windows, groups) in [
+        (&features.hourly, &hourly_groups),
+        (&features.daily, &daily_groups),
+    ] {
+        for (account, range) in groups {
+            score_account(*account, &windows[range.clone()], &ctx, &mut out);
+        }
+    }
+    out.findings.sort_by(|a, b| {
+        (a.window.account, a.window.kind, a.window.start_ms).cmp(&(
+            b.window.account,
+            b.window.kind,
+            b.window.start_ms,
+        ))
+    });
+    out
+}
+
+/// Whether history window `h` is far enough from scored window `w` to be its baseline.
+fn outside_band(w: &Window, h: &Window) -> bool {
+    match w.kind {
+        WindowKind::Hour => (h.start_ms - w.start_ms).abs() >= NOVELTY_BAND_MS,
+        WindowKind::Day => (h.local_day - w.local_day).abs() > 1,
+    }
+}
+
+fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut Detection) {
+    let kind = match windows.first() {
+        Some(w) => w.kind,
+        None => return,
+    };
+    // Full-history logs per measure, for a cheap first pass: a window at or below the account's
+    // 80th percentile cannot be surprising.
+    let full = |m: Measure| {
+        let mut v: Vec<f64> = windows
+            .iter()
+            .filter_map(|w| m.of(w))
+            .map(|x| log_volume(x as f64))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let full_logs = [full(Measure::Records), full(Measure::Bytes)];
+    let mut unscored = 0;
+    for w in windows {
+        let mut best: Option<VolumeBaseline> = None;
+        let mut measures = 0;
+        let mut thin = false;
+        for (mi, m) in [Measure::Records, Measure::Bytes].into_iter().enumerate() {
+            let floor = match m {
+                Measure::Records => ctx.cfg.min_records,
+                Measure::Bytes => ctx.cfg.min_bytes,
+            };
+            let Some(v) = m.of(w).filter(|&v| v >= floor) else {
+                continue;
+            };
+            let x = log_volume(v as f64);
+            let min_history = match kind {
+                WindowKind::Hour => MIN_HISTORY_HOURS,
+                WindowKind::Day => MIN_HISTORY_DAYS,
+            };
+            if full_logs[mi].len() > min_history
+                && quantile(&full_logs[mi], 0.8).is_some_and(|q| x <= q)
+            {
+                measures += 1;
+                continue;
+            }
+            let mut history: Vec<f64> = windows
+                .iter()
+                .filter(|h| outside_band(w, h))
+                .filter_map(|h| m.of(h))
+                .map(|h| log_volume(h as f64))
+                .collect();
+            let scope = if history.len() >= min_history {
+                Scope::Account
+            } else {
+                history = population_history(ctx, account, kind, m);
+                if history.is_empty() {
+                    thin = true;
+                    continue;
+                }
+                Scope::Population
+            };
+            history.sort_by(f64::total_cmp);
+            let Some(model) = TailModel::fit(&history) else {
+                continue;
+            };
+            measures += 1;
+            let p = model.survival(x, &history);
+            if best.as_ref().is_none_or(|b| p < b.tail_probability) {
+                best = Some(VolumeBaseline {
+                    scope,
+                    measure: m,
+                    windows: history.len(),
+                    median: quantile(&history, 0.5).map_or(0.0, |q| q.exp_m1()),
+                    p99: quantile(&history, 0.99).map_or(0.0, |q| q.exp_m1()),
+                    tail_probability: p,
+                });
+            }
+        }
+        if thin && measures == 0 {
+            unscored += 1;
+            continue;
+        }
+        if measures > 0 {
+            out.scored += 1;
+        }
+        let Some(mut baseline) = best else { continue };
+        baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
+        if let Some(f) = score_window(w, baseline, ctx) {
+            out.findings.push(f);
+        }
+    }
+    if unscored > 0 {
+        let history = windows.len();
+        out.unscored.push(Unscored {
+            account,
+            kind,
+            windows: unscored,
+            history,
+        });
+    }
+}
+
+/// Other accounts' windows of the same source and kind, when there are enough of them.
+fn population_history(ctx: &Context<'_>, account: u32, kind: WindowKind, m: Measure) -> Vec<f64> {
+    let source = ctx
+        .events
+        .accounts
+        .get(account as usize)
+        .map_or(0, |k| k.source);
+    let Some(all) = ctx.population.get(&(source, kind, m)) else {
+        return Vec::new();
+    };
+    let others: Vec<&(u32, f64)> = all.iter().filter(|(a, _)| *a != account).collect();
+    let mut accounts: Vec<u32> = others.iter().map(|(a, _)| *a).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    if others.len() < MIN_POPULATION_WINDOWS || accounts.len() < MIN_POPULATION_ACCOUNTS {
+        return Vec::new();
+    }
+    others.into_iter().map(|(_, x)| *x).collect()
+}
+
+/// Adds the off-hours and novelty factors to a window's volume surprise.
+fn score_window(w: &Window, baseline: VolumeBaseline, ctx: &Context<'_>) -> Option<Finding> {
+    let volume_score = -baseline.tail_probability.log10();
+    if volume_score < VOLUME_GATE {
+        return None;
+    }
+    let observed = match baseline.measure {
+        Measure::Records => w.records,
+        Measure::Bytes => w.bytes,
+    }
+    .unwrap_or(0) as f64;
+    let mut reasons = vec![Reason {
+        factor: Factor::Volume,
+        contribution: volume_score,
+        observed,
+        typical: baseline.median,
+    }];
+    let exclude = (w.local_day - 1)..=(w.local_day + 1);
+
+    let mut hour_rate = None;
+    if w.kind == WindowKind::Hour {
+        if let Some(p) = ctx.profiles.get(&w.account) {
+            let r = p.rate(
+                w.local_hour,
+                w.local_weekday,
+                exclude.clone(),
+                &ctx.population_hours,
+            );
+            let contribution = (-r.rate.log10()).clamp(0.0, OFF_HOURS_CAP);
+            if contribution >= 1.0 {
+                reasons.push(Reason {
+                    factor: Factor::OffHours,
+                    contribution,
+                    observed: 1.0,
+                    typical: r.rate,
+                });
+            }
+            hour_rate = Some(r);
+        }
+    }
+    if let Some((ip_days, client_days, active)) = ctx.novel_days.get(&w.account) {
+        let other_days = active.iter().filter(|d| !exclude.contains(d)).count() as f64;
+        for (new, days, factor) in [
+            (&w.new_ips, ip_days, Factor::NewIp),
+            (&w.new_clients, client_days, Factor::NewClient),
+        ] {
+            if new.is_empty() {
+                continue;
+            }
+            let s = days.iter().filter(|d| !exclude.contains(d)).count() as f64;
+            let q = (s + 1.0) / (other_days + 2.0);
+            let contribution = (-q.log10()).clamp(0.0, NOVELTY_CAP);
+            reasons.push(Reason {
+                factor,
+                contribution,
+                observed: new.len() as f64,
+                typical: q,
+            });
+        }
+    }
+    reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+    let score = reasons.iter().map(|r| r.contribution).sum::<f64>();
+    let severity = Severity::from_score(score)?;
+    Some(Finding {
+        window: w.clone(),
+        score,
+        severity,
+        baseline,
+        hour_rate,
+        reasons,
+    })
+}
+
+/// Findings of one account merged into one incident: adjacent or overlapping hourly findings
+/// join; a daily finding that overlaps an hourly one adds nothing new and is absorbed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub account: u32,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// The findings it is made of, hourly first, in time order.
+    pub findings: Vec<Finding>,
+}
+
+impl Incident {
+    /// The finding with the highest score: its baseline and reasons explain the incident.
+    pub fn lead(&self) -> &Finding {
+        self.findings
+            .iter()
+            .max_by(|a, b| {
+                a.score
+                    .total_cmp(&b.score)
+                    .then(b.window.start_ms.cmp(&a.window.start_ms))
+            })
+            .expect("an incident has at least one finding")
+    }
+}
+
+/// Groups findings into incidents, ordered by (account, start).
+pub fn incidents(findings: &[Finding]) -> Vec<Incident> {
+    let mut out: Vec<Incident> = Vec::new();
+    let mut sorted: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.window.kind == WindowKind::Hour)
+        .collect();
+    sorted.sort_by_key(|f| (f.window.account, f.window.start_ms));
+    for f in sorted {
+        match out.last_mut() {
+            Some(i) if i.account == f.window.account && f.window.start_ms <= i.end_ms => {
+                i.end_ms = i.end_ms.max(f.window.end_ms);
+                i.findings.push(f.clone());
+            }
+            _ => out.push(Incident {
+                account: f.window.account,
+                start_ms: f.window.start_ms,
+                end_ms: f.window.end_ms,
+                findings: vec![f.clone()],
+            }),
+        }
+    }
+    let hourly_count = out.len();
+    for f in findings.iter().filter(|f| f.window.kind == WindowKind::Day) {
+        let overlaps = out[..hourly_count].iter().any(|i| {
+            i.account == f.window.account
+                && i.start_ms < f.window.end_ms
+                && f.window.start_ms < i.end_ms
+        });
+        if !overlaps {
+            out.push(Incident {
+                account: f.window.account,
+                start_ms: f.window.start_ms,
+                end_ms: f.window.end_ms,
+                findings: vec![f.clone()],
+            });
+        }
+    }
+    out.sort_by_key(|i| (i.account, i.start_ms, i.end_ms));
+    out
+}

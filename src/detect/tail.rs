@@ -1,0 +1,198 @@
+//! Tail probability of a volume under a heavy-tailed (Pareto) model fitted to an account's own
+//! history.
+//!
+//! Method. Volumes of access windows are heavy-tailed: most hours are small, a few are very
+//! large. We model the upper tail of `x = ln(1 + volume)` as exponential above a threshold `u`,
+//! which is a Pareto (power-law) tail on the volume itself. The maximum-likelihood estimate of
+//! the exponential scale is the mean excess of the top values over `u`, i.e. the Hill (1975)
+//! estimator of the tail index. To account for estimating that scale from few values, the tail
+//! probability is the Bayesian posterior predictive: with a Gamma(`PRIOR_SHAPE`, `PRIOR_EXCESS`)
+//! prior on the exponential rate and `k` excesses summing to `S`, the predictive survival of a new
+//! excess `y` is the Lomax law `(1 + y / (S + PRIOR_EXCESS)) ^ -(k + PRIOR_SHAPE)`, which is
+//! heavier-tailed the fewer values support it. The probability of exceeding `u` at all is the
+//! Laplace estimate `(k + 1) / (n + 2)`.
+//!
+//! References: B. M. Hill, "A simple general approach to inference about the tail of a
+//! distribution", Annals of Statistics 3(5), 1975; S. Coles, "An Introduction to Statistical
+//! Modeling of Extreme Values", Springer 2001, ch. 4 (threshold models).
+
+use statrs::distribution::{ContinuousCDF, Pareto};
+
+/// The share of history windows treated as the tail (the top 20% define `u` and the excesses).
+pub const TAIL_FRACTION: f64 = 0.2;
+/// Prior shape of the Gamma prior on the exponential rate: one pseudo-excess.
+pub const PRIOR_SHAPE: f64 = 1.0;
+/// Prior sum of excesses (in nats of volume): the pseudo-excess is one e-fold (x2.7) above `u`.
+/// This is what stops an account whose history has zero spread from making any rise look
+/// infinitely unlikely.
+pub const PRIOR_EXCESS: f64 = 1.0;
+
+/// A fitted tail: threshold, exceedances and their summed excess, on the log scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TailModel {
+    /// Number of history values.
+    pub n: usize,
+    /// Threshold `u` on the log scale (`ln(1 + volume)`).
+    pub threshold: f64,
+    /// Number of history values strictly above `u`.
+    pub exceedances: usize,
+    /// Sum of their excesses over `u`.
+    pub excess_sum: f64,
+}
+
+/// `ln(1 + v)`: the scale on which tails are fitted.
+pub fn log_volume(v: f64) -> f64 {
+    v.max(0.0).ln_1p()
+}
+
+impl TailModel {
+    /// Fits the tail to `sorted`: history volumes on the log scale, sorted ascending.
+    /// Returns `None` for an empty history.
+    pub fn fit(sorted: &[f64]) -> Option<TailModel> {
+        let n = sorted.len();
+        if n == 0 {
+            return None;
+        }
+        // The top `k` values lie above the threshold (fewer when values tie at it).
+        let k_target = ((n as f64) * TAIL_FRACTION - 1e-9).ceil().max(1.0) as usize;
+        let threshold = sorted[n.saturating_sub(k_target + 1)];
+        let tail = &sorted[sorted.partition_point(|&x| x <= threshold)..];
+        Some(TailModel {
+            n,
+            threshold,
+            exceedances: tail.len(),
+            excess_sum: tail.iter().map(|x| x - threshold).sum(),
+        })
+    }
+
+    /// Probability that a new window's log volume is at least `x`, given the history.
+    ///
+    /// At or below the threshold this is the (conservative) empirical survival; above it, the
+    /// Laplace-smoothed exceedance probability times the Lomax predictive tail.
+    pub fn survival(&self, x: f64, sorted: &[f64]) -> f64 {
+        let n = self.n as f64;
+        if x <= self.threshold {
+            let at_least = (sorted.len() - sorted.partition_point(|&v| v < x)) as f64;
+            return ((at_least + 1.0) / (n + 1.0)).min(1.0);
+        }
+        let p_exceed = (self.exceedances as f64 + 1.0) / (n + 2.0);
+        let scale = self.excess_sum + PRIOR_EXCESS;
+        let shape = self.exceedances as f64 + PRIOR_SHAPE;
+        // Lomax(y; scale, shape) survival = Pareto(scale, shape) survival at scale + y.
+        let lomax = match Pareto::new(scale, shape) {
+            Ok(p) => p.sf(scale + (x - self.threshold)),
+            Err(_) => 1.0,
+        };
+        (p_exceed * lomax).clamp(f64::MIN_POSITIVE, 1.0)
+    }
+}
+
+/// Linear-interpolation quantile (type 7) of sorted values; `None` when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(v: &[f64]) -> Vec<f64> {
+        let mut s: Vec<f64> = v.iter().map(|&x| log_volume(x)).collect();
+        s.sort_by(f64::total_cmp);
+        s
+    }
+
+    #[test]
+    fn empty_history_has_no_model() {
+        assert_eq!(TailModel::fit(&[]), None);
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn single_value_history() {
+        let h = sorted(&[100.0]);
+        let m = TailModel::fit(&h).unwrap();
+        assert_eq!((m.n, m.exceedances), (1, 0));
+        // Above u: (0+1)/(1+2) * (1 / (1 + y))^1 with y = ln(1001/101).
+        let x = log_volume(1000.0);
+        let y = x - log_volume(100.0);
+        let want = (1.0 / 3.0) * (1.0 / (1.0 + y));
+        assert!((m.survival(x, &h) - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn constant_volume_zero_spread_is_finite_and_monotone() {
+        let h = sorted(&[50.0; 300]);
+        let m = TailModel::fit(&h).unwrap();
+        assert_eq!((m.exceedances, m.excess_sum), (0, 0.0));
+        let p_same = m.survival(log_volume(50.0), &h);
+        let p_10x = m.survival(log_volume(500.0), &h);
+        let p_1000x = m.survival(log_volume(50_000.0), &h);
+        assert!(
+            p_same > 0.99,
+            "the usual volume is not surprising: {p_same}"
+        );
+        // Never exceeded in 300 windows: p(>u) = 1/302, then a heavy Lomax tail.
+        assert!(p_10x < 1.0 / 302.0 && p_10x > 1e-4, "{p_10x}");
+        assert!(p_1000x < p_10x && p_1000x > 0.0);
+    }
+
+    #[test]
+    fn exponential_tail_matches_hand_computation() {
+        // Ten values; u is the 8th smallest (top 20% = 2 values above it).
+        let h: Vec<f64> = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        let m = TailModel::fit(&h).unwrap();
+        assert_eq!(m.threshold, 8.0);
+        assert_eq!(m.exceedances, 2);
+        assert!((m.excess_sum - 3.0).abs() < 1e-12); // (9-8) + (10-8)
+                                                     // P(X >= 12) = (2+1)/(10+2) * ((3+1)/(3+1+4))^(2+1) = 0.25 * 0.125.
+        assert!((m.survival(12.0, &h) - 0.25 * 0.125).abs() < 1e-12);
+        // At or below u: empirical, (#>=x + 1)/(n + 1): x = 5 -> (6+1)/11.
+        assert!((m.survival(5.0, &h) - 7.0 / 11.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn heavier_history_tail_makes_a_spike_less_surprising() {
+        let calm: Vec<f64> = (0..200).map(|i| 100.0 + (i % 10) as f64).collect();
+        let mut bursty = calm.clone();
+        for i in 0..10 {
+            bursty[i * 20] = 20_000.0;
+        }
+        let (c, b) = (sorted(&calm), sorted(&bursty));
+        let x = log_volume(50_000.0);
+        let pc = TailModel::fit(&c).unwrap().survival(x, &c);
+        let pb = TailModel::fit(&b).unwrap().survival(x, &b);
+        assert!(pc < 1e-6, "calm account: {pc}");
+        assert!(pb > 1e-3, "an account with routine bursts: {pb}");
+    }
+
+    #[test]
+    fn quantiles() {
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), Some(2.5));
+        assert_eq!(quantile(&[7.0], 0.99), Some(7.0));
+        assert_eq!(quantile(&[1.0, 3.0], 1.0), Some(3.0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn survival_is_a_probability_and_decreasing(
+            mut v in proptest::collection::vec(0.0f64..1e7, 1..200),
+            a in 0.0f64..1e8,
+            b in 0.0f64..1e8,
+        ) {
+            for x in v.iter_mut() { *x = log_volume(*x); }
+            v.sort_by(f64::total_cmp);
+            let m = TailModel::fit(&v).unwrap();
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            let (plo, phi) = (m.survival(log_volume(lo), &v), m.survival(log_volume(hi), &v));
+            proptest::prop_assert!(plo > 0.0 && plo <= 1.0);
+            proptest::prop_assert!(phi <= plo + 1e-12, "{} > {}", phi, plo);
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! Features: canonical events -> per-account windows, with polars.
+//!
+//! For every account this computes
+//! - **hourly windows** (UTC hours; an hour is an hour in every zone but the few with
+//!   sub-hour offsets, where the window is still reported in UTC),
+//! - **daily windows** (calendar days in the organisation's time zone),
+//!
+//! each with the number of events, the sum of records and of bytes, the number of distinct
+//! objects, and the source IPs and clients that are **new to the account** in that window: used by
+//! the account only within [`NOVELTY_BAND_MS`] of the window and never outside it. That
+//! definition is symmetric in time, so a theft on the first day of the data is "new" just as one
+//! on the last day is.
+//!
+//! The baselines built from these windows live in [`baseline`].
+
+pub mod baseline;
+
+use crate::ingest::event::{col_name as c, EventTable};
+use crate::ingest::time::{DAY_MS, HOUR_MS};
+use chrono::{Datelike, TimeZone, Timelike};
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// An IP or client counts as new to an account in a window when the account used it only within
+/// this distance of the window (24 hours: one incident, not the account's routine).
+pub const NOVELTY_BAND_MS: i64 = 24 * HOUR_MS;
+
+/// The granularity of a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    Hour,
+    Day,
+}
+
+/// One account's activity in one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub account: u32,
+    pub kind: WindowKind,
+    /// Start and end (exclusive) in ms since the epoch, UTC.
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub events: u64,
+    /// Sum of records; `None` when no event of the window gave a record count.
+    pub records: Option<i64>,
+    /// Sum of bytes; `None` when no event of the window gave a byte count.
+    pub bytes: Option<i64>,
+    pub distinct_objects: u32,
+    /// The organisation-local calendar day (days since 1970-01-01) the window starts in.
+    pub local_day: i32,
+    /// Local hour of day (0-23) of the window's start; 0 for daily windows.
+    pub local_hour: u8,
+    /// Local day of week of the window's start, Monday = 0.
+    pub local_weekday: u8,
+    /// Source IP codes new to the account in this window (sorted).
+    pub new_ips: Vec<u32>,
+    /// Client codes new to the account in this window (sorted).
+    pub new_clients: Vec<u32>,
+}
+
+/// How to compute features.
+#[derive(Debug, Clone)]
+pub struct FeatureConfig {
+    /// The organisation's time zone: local days and hours of week are taken in it.
+    pub tz: chrono_tz::Tz,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig { tz: chrono_tz::UTC }
+    }
+}
+
+/// All windows of all accounts, each list sorted by (account, start).
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub hourly: Vec<Window>,
+    pub daily: Vec<Window>,
+}
+
+/// Local calendar facts of one UTC hour.
+struct LocalHour {
+    day: i32,
+    hour: u8,
+    weekday: u8,
+}
+
+fn local_hour(tz: &chrono_tz::Tz, hour_index: i64) -> LocalHour {
+    let utc = chrono::DateTime::from_timestamp(hour_index * 3600, 0).unwrap_or_default();
+    let local = tz.from_utc_datetime(&utc.naive_utc());
+    let day = local
+        .date_naive()
+        .signed_duration_since(chrono::NaiveDate::default())
+        .num_days();
+    LocalHour {
+        day: day as i32,
+        hour: local.hour() as u8,
+        weekday: local.weekday().num_days_from_monday() as u8,
+    }
+}
+
+/// UTC start of a local calendar day (the first instant of that date in `tz`).
+pub fn local_day_start_ms(tz: &chrono_tz::Tz, day: i32) -> i64 {
+    let date = chrono::NaiveDate::default() + chrono::Days::new(day.max(0) as u64);
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match tz.from_local_datetime(&midnight) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.timestamp_millis()
+        }
+        // Midnight skipped by a clock change: the day starts at the first valid instant.
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+            .earliest()
+            .map_or(i64::from(day) * DAY_MS, |t| t.timestamp_millis()),
+    }
+}
+
+/// Computes hourly and daily windows for every account.
+pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Features> {
+    if events.is_empty() {
+        return Ok(Features::default());
+    }
+    let mut df = events.to_dataframe()?;
+    // The UTC hour index of each event (floor division; times are never before 1970).
+    let hour: Vec<i64> = events.time.iter().map(|t| t.div_euclid(HOUR_MS)).collect();
+    df.with_column(Column::new("hour".into(), hour))?;
+    let lf = df.lazy();
+
+    // Local calendar of every UTC hour that occurs: a small table joined onto the events.
+    let hours: Vec<i64> = {
+        let uniq = lf.clone().select([col("hour").unique()]).collect()?;
+        let mut v: Vec<i64> = uniq.column("hour")?.i64()?.into_no_null_iter().collect();
+        v.sort_unstable();
+        v
+    };
+    let cal: Vec<LocalHour> = hours.iter().map(|&h| local_hour(&cfg.tz, h)).collect();
+    let calendar = DataFrame::new(
+        hours.len(),
+        vec![
+            Column::new("hour".into(), &hours),
+            Column::new(
+                "local_day".into(),
+                cal.iter().map(|l| l.day).collect::<Vec<i32>>(),
+            ),
+        ],
+    )?;
+    let lf = lf.join(
+        calendar.lazy(),
+        [col("hour")],
+        [col("hour")],
+        JoinArgs::new(JoinType::Left),
+    );
+
+    let hour_of = |h: i64| &cal[hours.binary_search(&h).unwrap_or(0)];
+    let new_ips = novelty(&lf, c::SRC_IP)?;
+    let new_clients = novelty(&lf, c::CLIENT)?;
+
+    let mut hourly = Vec::new();
+    for (account, h, agg) in aggregate(&lf, "hour")? {
+        let l = hour_of(h);
+        let key = (account, h);
+        hourly.push(Window {
+            account,
+            kind: WindowKind::Hour,
+            start_ms: h * HOUR_MS,
+            end_ms: (h + 1) * HOUR_MS,
+            events: agg.events,
+            records: agg.records,
+            bytes: agg.bytes,
+            distinct_objects: agg.objects,
+            local_day: l.day,
+            local_hour: l.hour,
+            local_weekday: l.weekday,
+            new_ips: new_ips.get(&key).cloned().unwrap_or_default(),
+            new_clients: new_clients.get(&key).cloned().unwrap_or_default(),
+        });
+    }
+    hourly.sort_by_key(|w| (w.account, w.start_ms));
+
+    // A day's new IPs/clients are the union of its hours'.
+    let mut day_new: HashMap<(u32, i32), (Vec<u32>, Vec<u32>)> = HashMap::new();
+    for w in &hourly {
+        let e = day_new.entry((w.account, w.local_day)).or_default();
+        e.0.extend(&w.new_ips);
+        e.1.extend(&w.new_clients);
+    }
+    let mut daily = Vec::new();
+    for (account, d, agg) in aggregate(&lf, "local_day")? {
+        let d = d as i32;
+        let start_ms = local_day_start_ms(&cfg.tz, d);
+        let (mut ips, mut clients) = day_new.remove(&(account, d)).unwrap_or_default();
+        for v in [&mut ips, &mut clients] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        daily.push(Window {
+            account,
+            kind: WindowKind::Day,
+            start_ms,
+            end_ms: local_day_start_ms(&cfg.tz, d + 1),
+            events: agg.events,
+            records: agg.records,
+            bytes: agg.bytes,
+            distinct_objects: agg.objects,
+            local_day: d,
+            local_hour: 0,
+            local_weekday: local_hour(&cfg.tz, start_ms.div_euclid(HOUR_MS)).weekday,
+            new_ips: ips,
+            new_clients: clients,
+        });
+    }
+    daily.sort_by_key(|w| (w.account, w.start_ms));
+    Ok(Features { hourly, daily })
+}
+
+struct Agg {
+    events: u64,
+    records: Option<i64>,
+    bytes: Option<i64>,
+    objects: u32,
+}
+
+/// Per (account, window) sums. `window` is the name of an integer window-index column.
+fn aggregate(lf: &LazyFrame, window: &str) -> PolarsResult<Vec<(u32, i64, Agg)>> {
+    let df = lf
+        .clone()
+        .group_by([
+            col(c::ACCOUNT),
+            col(window).cast(DataType::Int64).alias("w"),
+        ])
+        .agg([
+            len().alias("events"),
+            col(c::RECORDS).sum().alias("records"),
+            col(c::RECORDS).count().alias("records_given"),
+            col(c::BYTES).sum().alias("bytes"),
+            col(c::BYTES).count().alias("bytes_given"),
+            col(c::OBJECT)
+                .filter(col(c::OBJECT).neq(lit(0u32)))
+                .n_unique()
+                .alias("objects"),
+        ])
+        .collect()?;
+    let account = df.column(c::ACCOUNT)?.u32()?;
+    let w = df.column("w")?.i64()?;
+    let events = df.column("events")?.cast(&DataType::UInt64)?;
+    let events = events.u64()?;
+    let records = df.column("records")?.i64()?;
+    let records_given = df.column("records_given")?.cast(&DataType::UInt64)?;
+    let records_given = records_given.u64()?;
+    let bytes = df.column("bytes")?.i64()?;
+    let bytes_given = df.column("bytes_given")?.cast(&DataType::UInt64)?;
+    let bytes_given = bytes_given.u64()?;
+    let objects = df.column("objects")?.cast(&DataType::UInt32)?;
+    let objects = objects.u32()?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let given = |g: &UInt64Chunked, v: &Int64Chunked| match g.get(i) {
+            Some(n) if n > 0 => v.get(i),
+            _ => None,
+        };
+        out.push((
+            account.get(i).unwrap_or(0),
+            w.get(i).unwrap_or(0),
+            Agg {
+                events: events.get(i).unwrap_or(0),
+                records: given(records_given, records),
+                bytes: given(bytes_given, bytes),
+                objects: objects.get(i).unwrap_or(0),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// For a string column (`src_ip` or `client`), the values new to each account in each hour:
+/// values the account used only within [`NOVELTY_BAND_MS`] of that hour.
+fn novelty(lf: &LazyFrame, column: &str) -> PolarsResult<HashMap<(u32, i64), Vec<u32>>> {
+    let used = lf.clone().filter(col(column).neq(lit(0u32)));
+    let span = used.clone().group_by([col(c::ACCOUNT), col(column)]).agg([
+        col(c::TIME).min().alias("first"),
+        col(c::TIME).max().alias("last"),
+    ]);
+    let df = used
+        .group_by([col(c::ACCOUNT), col("hour"), col(column)])
+        .agg([len().alias("n")])
+        .join(
+            span,
+            [col(c::ACCOUNT), col(column)],
+            [col(c::ACCOUNT), col(column)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("first")
+                .gt_eq(col("hour") * lit(HOUR_MS) - lit(NOVELTY_BAND_MS))
+                .and(col("last").lt(col("hour") * lit(HOUR_MS) + lit(HOUR_MS + NOVELTY_BAND_MS))),
+        )
+        .select([col(c::ACCOUNT), col("hour"), col(column)])
+        .collect()?;
+    let account = df.column(c::ACCOUNT)?.u32()?;
+    let hour = df.column("hour")?.i64()?;
+    let value = df.column(column)?.u32()?;
+    let mut out: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
+    for i in 0..df.height() {
+        if let (Some(a), Some(h), Some(v)) = (account.get(i), hour.get(i), value.get(i)) {
+            out.entry((a, h)).or_default().push(v);
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_unstable();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::event::RawEvent;
+    use crate::ingest::time::parse_timestamp;
+
+    fn table(rows: &[(&str, &str, Option<i64>, &str)]) -> EventTable {
+        let mut t = EventTable::default();
+        let f = t.add_file("t");
+        let s = t.source_code("generic");
+        for &(ts, account, records, ip) in rows {
+            let e = RawEvent {
+                time_ms: parse_timestamp(ts).unwrap(),
+                account,
+                object: "Contact",
+                records,
+                bytes: records.map(|r| r * 10),
+                src_ip: ip,
+                ..Default::default()
+            };
+            t.push(s, f, &e);
+        }
+        t
+    }
+
+    #[test]
+    fn empty_input_gives_no_windows() {
+        let f = compute(&EventTable::default(), &FeatureConfig::default()).unwrap();
+        assert!(f.hourly.is_empty() && f.daily.is_empty());
+    }
+
+    #[test]
+    fn hourly_and_daily_sums() {
+        let t = table(&[
+            ("2025-01-06T09:10:00Z", "a", Some(5), "10.0.0.1"),
+            ("2025-01-06T09:50:00Z", "a", None, "10.0.0.1"),
+            ("2025-01-06T10:05:00Z", "a", Some(7), "10.0.0.1"),
+            ("2025-01-06T09:20:00Z", "b", None, ""),
+        ]);
+        let f = compute(&t, &FeatureConfig::default()).unwrap();
+        let a = t.account[0];
+        let b = t.account[3];
+        let ha: Vec<_> = f.hourly.iter().filter(|w| w.account == a).collect();
+        assert_eq!(ha.len(), 2);
+        assert_eq!(
+            (ha[0].events, ha[0].records, ha[0].bytes),
+            (2, Some(5), Some(50))
+        );
+        assert_eq!(
+            ha[0].start_ms,
+            parse_timestamp("2025-01-06T09:00:00Z").unwrap()
+        );
+        assert_eq!(ha[0].local_hour, 9);
+        assert_eq!(ha[0].local_weekday, 0, "2025-01-06 is a Monday");
+        assert_eq!(ha[0].distinct_objects, 1);
+        let hb: Vec<_> = f.hourly.iter().filter(|w| w.account == b).collect();
+        assert_eq!(
+            (hb[0].events, hb[0].records),
+            (1, None),
+            "no record count given"
+        );
+        let da: Vec<_> = f.daily.iter().filter(|w| w.account == a).collect();
+        assert_eq!(da.len(), 1);
+        assert_eq!((da[0].events, da[0].records), (3, Some(12)));
+        assert_eq!(da[0].end_ms - da[0].start_ms, DAY_MS);
+    }
+
+    #[test]
+    fn local_days_follow_the_time_zone() {
+        // 23:30 UTC on 6 January is 08:30 on 7 January in Tokyo (UTC+9).
+        let t = table(&[("2025-01-06T23:30:00Z", "a", Some(1), "")]);
+        let tz: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+        let f = compute(&t, &FeatureConfig { tz }).unwrap();
+        assert_eq!(f.hourly[0].local_hour, 8);
+        assert_eq!(f.hourly[0].local_weekday, 1);
+        assert_eq!(
+            f.daily[0].start_ms,
+            parse_timestamp("2025-01-06T15:00:00Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn daylight_saving_days_are_23_and_25_hours() {
+        let tz: chrono_tz::Tz = "Europe/London".parse().unwrap();
+        let day = |s: &str| (parse_timestamp(s).unwrap() / DAY_MS) as i32;
+        let spring = day("2025-03-30T12:00:00Z");
+        let autumn = day("2025-10-26T12:00:00Z");
+        let len = |d: i32| local_day_start_ms(&tz, d + 1) - local_day_start_ms(&tz, d);
+        assert_eq!(len(spring), 23 * HOUR_MS);
+        assert_eq!(len(autumn), 25 * HOUR_MS);
+    }
+
+    #[test]
+    fn ips_are_new_only_near_their_only_use() {
+        // IP .9 is used once, on day 5; IP .1 every day. Only day 5's hour has a new IP.
+        let mut rows = Vec::new();
+        let stamps: Vec<String> = (6..=12)
+            .map(|d| format!("2025-01-{d:02}T10:00:00Z"))
+            .collect();
+        for s in &stamps {
+            rows.push((s.as_str(), "a", Some(1), "10.0.0.1"));
+        }
+        rows.push(("2025-01-10T03:00:00Z", "a", Some(1), "10.0.0.9"));
+        let t = table(&rows);
+        let f = compute(&t, &FeatureConfig::default()).unwrap();
+        let with_new: Vec<_> = f.hourly.iter().filter(|w| !w.new_ips.is_empty()).collect();
+        assert_eq!(with_new.len(), 1);
+        assert_eq!(
+            with_new[0].start_ms,
+            parse_timestamp("2025-01-10T03:00:00Z").unwrap()
+        );
+        assert_eq!(t.ips.get(with_new[0].new_ips[0]), "10.0.0.9");
+        let day = f
+            .daily
+            .iter()
+            .find(|w| w.start_ms == parse_timestamp("2025-01-10T00:00:00Z").unwrap());
+        assert_eq!(day.unwrap().new_ips.len(), 1);
+    }
+}

@@ -1,0 +1,312 @@
+//! The canonical event table: every vendor format is mapped into this one shape.
+//!
+//! | column    | type            | meaning                                                    |
+//! |-----------|-----------------|------------------------------------------------------------|
+//! | `time`    | i64 ms, UTC     | when the access happened (milliseconds since the epoch)    |
+//! | `account` | u32 dictionary  | the actor, keyed by (source, account as the log spells it) |
+//! | `source`  | u32 dictionary  | the log family it came from (`generic`, ...)               |
+//! | `action`  | u32 dictionary  | what was done (`query`, `report_export`, ...)              |
+//! | `object`  | u32 dictionary  | what was read (table, object type, bucket, file)           |
+//! | `records` | i64, nullable   | rows/records returned                                      |
+//! | `bytes`   | i64, nullable   | bytes returned                                             |
+//! | `src_ip`  | u32 dictionary  | client address                                             |
+//! | `client`  | u32 dictionary  | user agent or application                                  |
+//! | `file`    | u32             | index of the input file the row came from                  |
+//!
+//! Strings are interned: each distinct value is stored once in a [`Dict`] and rows carry its
+//! `u32` code, so group-bys run on integers and memory grows with the number of distinct
+//! accounts, objects, IPs and clients rather than with rows. Code 0 of every dictionary is the
+//! empty string, meaning "not given". Accounts of different sources are different accounts: the
+//! account dictionary is keyed by the pair, so `alice` in Salesforce and `alice` in CloudTrail
+//! never share a baseline.
+
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// Column names of the canonical table as a polars [`DataFrame`].
+pub mod col_name {
+    pub const TIME: &str = "time";
+    pub const ACCOUNT: &str = "account";
+    pub const SOURCE: &str = "source";
+    pub const ACTION: &str = "action";
+    pub const OBJECT: &str = "object";
+    pub const RECORDS: &str = "records";
+    pub const BYTES: &str = "bytes";
+    pub const SRC_IP: &str = "src_ip";
+    pub const CLIENT: &str = "client";
+    pub const FILE: &str = "file";
+}
+
+/// A string dictionary: value <-> dense `u32` code. Code 0 is always the empty string.
+#[derive(Debug, Clone)]
+pub struct Dict {
+    values: Vec<String>,
+    codes: HashMap<String, u32>,
+}
+
+impl Default for Dict {
+    fn default() -> Self {
+        let mut d = Dict {
+            values: Vec::new(),
+            codes: HashMap::new(),
+        };
+        d.intern("");
+        d
+    }
+}
+
+impl Dict {
+    /// Returns the code of `s`, adding it if new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&c) = self.codes.get(s) {
+            return c;
+        }
+        let c = u32::try_from(self.values.len()).expect("more than 4 billion distinct values");
+        self.values.push(s.to_owned());
+        self.codes.insert(s.to_owned(), c);
+        c
+    }
+
+    /// The value of a code (the empty string for an unknown code).
+    pub fn get(&self, code: u32) -> &str {
+        self.values.get(code as usize).map_or("", String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.len() <= 1
+    }
+
+    /// Adds every value of `other`, returning the map from `other`'s codes to this dictionary's.
+    fn absorb(&mut self, other: &Dict) -> Vec<u32> {
+        other.values.iter().map(|v| self.intern(v)).collect()
+    }
+}
+
+/// An account: the source it belongs to and its name as the log spells it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey {
+    pub source: u32,
+    pub name: String,
+}
+
+/// One event before interning, as a format parser produces it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawEvent<'a> {
+    pub time_ms: i64,
+    pub account: &'a str,
+    pub action: &'a str,
+    pub object: &'a str,
+    pub records: Option<i64>,
+    pub bytes: Option<i64>,
+    pub src_ip: &'a str,
+    pub client: &'a str,
+}
+
+/// The canonical event table, column by column.
+#[derive(Debug, Clone, Default)]
+pub struct EventTable {
+    pub time: Vec<i64>,
+    pub account: Vec<u32>,
+    pub source: Vec<u32>,
+    pub action: Vec<u32>,
+    pub object: Vec<u32>,
+    pub records: Vec<Option<i64>>,
+    pub bytes: Vec<Option<i64>>,
+    pub src_ip: Vec<u32>,
+    pub client: Vec<u32>,
+    pub file: Vec<u32>,
+    /// Account codes -> (source, name). Code 0 is unused (an event always has an account).
+    pub accounts: Vec<AccountKey>,
+    account_codes: HashMap<AccountKey, u32>,
+    pub sources: Dict,
+    pub actions: Dict,
+    pub objects: Dict,
+    pub ips: Dict,
+    pub clients: Dict,
+    /// Input file names, indexed by the `file` column.
+    pub files: Vec<String>,
+}
+
+impl EventTable {
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+
+    /// Registers an input file and returns its index for [`EventTable::push`].
+    pub fn add_file(&mut self, name: &str) -> u32 {
+        self.files.push(name.to_owned());
+        (self.files.len() - 1) as u32
+    }
+
+    /// Returns the code of `source`, for [`EventTable::push`].
+    pub fn source_code(&mut self, source: &str) -> u32 {
+        self.sources.intern(source)
+    }
+
+    fn account_code(&mut self, source: u32, name: &str) -> u32 {
+        let key = AccountKey {
+            source,
+            name: name.to_owned(),
+        };
+        if let Some(&c) = self.account_codes.get(&key) {
+            return c;
+        }
+        if self.accounts.is_empty() {
+            self.accounts.push(AccountKey {
+                source: 0,
+                name: String::new(),
+            });
+        }
+        let c = self.accounts.len() as u32;
+        self.accounts.push(key.clone());
+        self.account_codes.insert(key, c);
+        c
+    }
+
+    /// Appends one event read from file `file` of log family `source`.
+    pub fn push(&mut self, source: u32, file: u32, e: &RawEvent<'_>) {
+        let account = self.account_code(source, e.account);
+        self.time.push(e.time_ms);
+        self.account.push(account);
+        self.source.push(source);
+        self.action.push(self.actions.intern(e.action));
+        self.object.push(self.objects.intern(e.object));
+        self.records.push(e.records);
+        self.bytes.push(e.bytes);
+        self.src_ip.push(self.ips.intern(e.src_ip));
+        self.client.push(self.clients.intern(e.client));
+        self.file.push(file);
+    }
+
+    /// Appends all of `other` (built separately, e.g. on another thread), re-coding its strings.
+    pub fn append(&mut self, other: EventTable) {
+        let sources = self.sources.absorb(&other.sources);
+        let actions = self.actions.absorb(&other.actions);
+        let objects = self.objects.absorb(&other.objects);
+        let ips = self.ips.absorb(&other.ips);
+        let clients = self.clients.absorb(&other.clients);
+        let accounts: Vec<u32> = other
+            .accounts
+            .iter()
+            .map(|k| match k.name.is_empty() && k.source == 0 {
+                true => 0,
+                false => self.account_code(sources[k.source as usize], &k.name),
+            })
+            .collect();
+        let file_base = self.files.len() as u32;
+        self.files.extend(other.files);
+        self.time.extend(other.time);
+        self.account
+            .extend(other.account.iter().map(|&c| accounts[c as usize]));
+        self.source
+            .extend(other.source.iter().map(|&c| sources[c as usize]));
+        self.action
+            .extend(other.action.iter().map(|&c| actions[c as usize]));
+        self.object
+            .extend(other.object.iter().map(|&c| objects[c as usize]));
+        self.records.extend(other.records);
+        self.bytes.extend(other.bytes);
+        self.src_ip
+            .extend(other.src_ip.iter().map(|&c| ips[c as usize]));
+        self.client
+            .extend(other.client.iter().map(|&c| clients[c as usize]));
+        self.file
+            .extend(other.file.into_iter().map(|f| f + file_base));
+    }
+
+    /// The account's display name.
+    pub fn account_name(&self, code: u32) -> &str {
+        self.accounts
+            .get(code as usize)
+            .map_or("", |k| k.name.as_str())
+    }
+
+    /// The name of the source an account belongs to.
+    pub fn account_source(&self, code: u32) -> &str {
+        self.accounts
+            .get(code as usize)
+            .map_or("", |k| self.sources.get(k.source))
+    }
+
+    /// The table as a polars [`DataFrame`] with the columns of [`col_name`].
+    pub fn to_dataframe(&self) -> PolarsResult<DataFrame> {
+        use col_name::*;
+        let cols = vec![
+            Column::new(TIME.into(), &self.time),
+            Column::new(ACCOUNT.into(), &self.account),
+            Column::new(SOURCE.into(), &self.source),
+            Column::new(ACTION.into(), &self.action),
+            Column::new(OBJECT.into(), &self.object),
+            Column::new(RECORDS.into(), &self.records),
+            Column::new(BYTES.into(), &self.bytes),
+            Column::new(SRC_IP.into(), &self.src_ip),
+            Column::new(CLIENT.into(), &self.client),
+            Column::new(FILE.into(), &self.file),
+        ];
+        DataFrame::new(self.len(), cols)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(account: &str, ip: &str) -> RawEvent<'_> {
+        RawEvent {
+            time_ms: 1,
+            account,
+            src_ip: ip,
+            records: Some(5),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn same_name_in_two_sources_is_two_accounts() {
+        let mut t = EventTable::default();
+        let f = t.add_file("a.csv");
+        let sf = t.source_code("salesforce");
+        let ct = t.source_code("cloudtrail");
+        t.push(sf, f, &ev("alice", "1.2.3.4"));
+        t.push(ct, f, &ev("alice", "1.2.3.4"));
+        t.push(sf, f, &ev("alice", ""));
+        assert_eq!(t.account[0], t.account[2]);
+        assert_ne!(t.account[0], t.account[1]);
+        assert_eq!(t.account_source(t.account[1]), "cloudtrail");
+        assert_eq!(t.src_ip[2], 0, "an empty IP is code 0");
+        assert_eq!(t.ips.get(t.src_ip[0]), "1.2.3.4");
+    }
+
+    #[test]
+    fn append_recodes_strings_and_files() {
+        let mut a = EventTable::default();
+        let fa = a.add_file("a.csv");
+        let s = a.source_code("generic");
+        a.push(s, fa, &ev("alice", "10.0.0.1"));
+        let mut b = EventTable::default();
+        let fb = b.add_file("b.csv");
+        let s = b.source_code("generic");
+        b.push(s, fb, &ev("bob", "10.0.0.2"));
+        b.push(s, fb, &ev("alice", "10.0.0.1"));
+        a.append(b);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.account_name(a.account[1]), "bob");
+        assert_eq!(
+            a.account[0], a.account[2],
+            "alice from both files is one account"
+        );
+        assert_eq!(a.src_ip[0], a.src_ip[2]);
+        assert_eq!(a.files[a.file[1] as usize], "b.csv");
+        let df = a.to_dataframe().unwrap();
+        assert_eq!(df.height(), 3);
+        assert_eq!(df.width(), 10);
+    }
+}
