@@ -588,3 +588,157 @@ pub fn incidents(findings: &[Finding]) -> Vec<Incident> {
     out.sort_by_key(|i| (i.account, i.start_ms, i.end_ms));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{compute, FeatureConfig};
+    use crate::ingest::event::RawEvent;
+    use crate::ingest::time::{parse_timestamp, DAY_MS, HOUR_MS};
+
+    const JAN06: &str = "2025-01-06T00:00:00Z"; // a Monday
+
+    struct Ev {
+        t: i64,
+        account: &'static str,
+        records: i64,
+        ip: &'static str,
+        client: &'static str,
+    }
+
+    fn run(evs: &[Ev]) -> (EventTable, Detection) {
+        let mut t = EventTable::default();
+        let f = t.add_file("t.csv");
+        let s = t.source_code("generic");
+        for e in evs {
+            let raw = RawEvent {
+                time_ms: e.t,
+                account: e.account,
+                object: "Contact",
+                records: Some(e.records),
+                src_ip: e.ip,
+                client: e.client,
+                ..Default::default()
+            };
+            t.push(s, f, &raw);
+        }
+        let feats = compute(&t, &FeatureConfig::default()).unwrap();
+        let d = detect(&feats, &t, &DetectConfig::default());
+        (t, d)
+    }
+
+    /// An office worker: weekdays 09:00-17:00, one event per hour of `records` records.
+    fn office(account: &'static str, days: i64, records: impl Fn(i64, i64) -> i64) -> Vec<Ev> {
+        let t0 = parse_timestamp(JAN06).unwrap();
+        let mut v = Vec::new();
+        for d in 0..days {
+            if d % 7 >= 5 {
+                continue;
+            }
+            for h in 9..17 {
+                v.push(Ev {
+                    t: t0 + d * DAY_MS + h * HOUR_MS + 600_000,
+                    account,
+                    records: records(d, h),
+                    ip: "198.51.100.7",
+                    client: "Chrome/131",
+                });
+            }
+        }
+        v
+    }
+
+    fn theft(account: &'static str, day: i64, records: i64) -> Ev {
+        let t0 = parse_timestamp(JAN06).unwrap();
+        Ev { t: t0 + day * DAY_MS + 2 * HOUR_MS + 900_000, account, records, ip: "185.220.101.47", client: "python-requests/2.31.0" }
+    }
+
+    #[test]
+    fn no_events_no_findings() {
+        let (_, d) = run(&[]);
+        assert!(d.findings.is_empty() && d.unscored.is_empty());
+        assert_eq!(d.windows, 0);
+    }
+
+    #[test]
+    fn a_theft_on_the_first_day_is_found_with_evidence() {
+        // Volumes vary 20..=90 by hour and day; the theft is 50,000 records at 02:15 on day 0.
+        let mut evs = office("maria", 28, |d, h| 20 + (d * 7 + h * 3) % 71);
+        evs.push(theft("maria", 0, 50_000));
+        let (t, d) = run(&evs);
+        let inc = incidents(&d.findings);
+        assert_eq!(inc.len(), 1, "{:#?}", d.findings);
+        let lead = inc[0].lead();
+        assert_eq!(t.account_name(inc[0].account), "maria");
+        assert_eq!(lead.window.start_ms, parse_timestamp("2025-01-06T02:00:00Z").unwrap());
+        assert!(lead.severity >= Severity::High, "{lead:#?}");
+        assert_eq!(lead.baseline.scope, Scope::Account);
+        // The band of +-24h around 02:00 on day 0 leaves out day 0's eight office hours.
+        assert_eq!(lead.baseline.windows, 20 * 8 - 8);
+        let factors: Vec<Factor> = lead.reasons.iter().map(|r| r.factor).collect();
+        for f in [Factor::Volume, Factor::OffHours, Factor::NewIp, Factor::NewClient] {
+            assert!(factors.contains(&f), "{f:?} missing from {factors:?}");
+        }
+        assert!(lead.baseline.median >= 20.0 && lead.baseline.median <= 90.0);
+    }
+
+    #[test]
+    fn ordinary_volume_at_odd_hours_from_a_new_ip_is_not_an_alert() {
+        let mut evs = office("maria", 28, |d, h| 20 + (d * 7 + h * 3) % 71);
+        evs.push(theft("maria", 10, 60)); // a normal-sized hour, new IP, 02:00
+        let (_, d) = run(&evs);
+        assert!(d.findings.is_empty(), "{:#?}", d.findings);
+    }
+
+    #[test]
+    fn constant_volume_zero_spread_still_scores_a_spike() {
+        let mut evs = office("svc", 28, |_, _| 100);
+        evs.push(theft("svc", 14, 100_000));
+        let (_, d) = run(&evs);
+        let f: Vec<&Finding> = d.findings.iter().filter(|f| f.window.kind == WindowKind::Hour).collect();
+        assert_eq!(f.len(), 1);
+        assert!(f[0].score.is_finite() && f[0].baseline.tail_probability > 0.0);
+        assert!((f[0].baseline.median - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn routine_bulk_exports_are_not_surprising() {
+        // An admin who exports 50,000-80,000 records every Tuesday at 10:00.
+        let evs = office("admin", 35, |d, h| if d % 7 == 1 && h == 10 { 50_000 + d * 1_000 } else { 40 });
+        let (_, d) = run(&evs);
+        let shown: Vec<&Finding> = d.findings.iter().filter(|f| f.severity >= Severity::High).collect();
+        assert!(shown.is_empty(), "{shown:#?}");
+    }
+
+    #[test]
+    fn a_window_with_no_history_and_no_population_is_reported_unscored() {
+        let (_, d) = run(&[theft("lonely", 0, 20_000)]);
+        assert!(d.findings.is_empty());
+        assert_eq!(d.unscored.len(), 2, "its hourly and its daily window: {:?}", d.unscored);
+        assert!(d.unscored.iter().all(|u| u.windows == 1 && u.history == 1));
+    }
+
+    #[test]
+    fn thin_history_is_compared_with_the_population() {
+        let mut evs = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            evs.extend(office(name, 28, |d, h| 30 + (d + h) % 40));
+        }
+        evs.push(theft("newcomer", 20, 40_000));
+        let (t, d) = run(&evs);
+        let f = d.findings.iter().find(|f| t.account_name(f.window.account) == "newcomer" && f.window.kind == WindowKind::Hour);
+        let f = f.expect("the newcomer's bulk hour is scored against the population");
+        assert_eq!(f.baseline.scope, Scope::Population);
+        assert_eq!(f.baseline.windows, 4 * 20 * 8);
+    }
+
+    #[test]
+    fn severities() {
+        assert_eq!(Severity::from_score(2.9), None);
+        assert_eq!(Severity::from_score(3.0), Some(Severity::Low));
+        assert_eq!(Severity::from_score(6.99), Some(Severity::Medium));
+        assert_eq!(Severity::from_score(7.0), Some(Severity::High));
+        assert_eq!(Severity::from_score(12.0), Some(Severity::Critical));
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+    }
+}

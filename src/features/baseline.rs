@@ -182,24 +182,22 @@ mod tests {
             .flat_map(|&d| (9..17).map(move |h| hour(d, h)))
             .collect();
         let p = ActivityProfile::from_hourly(&day_worker);
-        let r = p.rate(2, 3, 20_110..=20_110, &pop);
-        // Hand computation: observed days = 28 - 1 = 27, none active at 02:00:
-        // hod = (0 + 2*0.1) / (27 + 2) = 0.006897; same weekday: 4 Thursdays - 1 left out = 3
-        // observed, 0 active: rate = (0 + 2*hod) / (3 + 2) = 0.002759.
-        assert_eq!((r.days_active, r.days_observed), (0, 27));
+        // Score Thursday 2025-01-23 (day 20111) at 02:00, leaving that day out. The span runs
+        // from Monday 20094 to the last worked day, Friday 20119: 26 days, 25 once the scored
+        // day is left out, none active around 02:00: hod = (0 + 2*0.1) / (25 + 2). Thursdays in
+        // the span: 20097, 20104, 20111, 20118, so 3 observed, 0 active:
+        // rate = (0 + 2*hod) / (3 + 2).
+        let r = p.rate(2, 3, 20_111..=20_111, &pop);
+        assert_eq!((r.days_active, r.days_observed), (0, 25));
         assert_eq!((r.weekday_days_active, r.weekday_days_observed), (0, 3));
-        assert!(
-            (r.rate - 2.0 * (0.2 / 29.0) / 5.0).abs() < 1e-12,
-            "{}",
-            r.rate
-        );
-        let r = p.rate(10, 3, 20_110..=20_110, &pop);
+        assert!((r.rate - 2.0 * (0.2 / 27.0) / 5.0).abs() < 1e-12, "{}", r.rate);
+        let r = p.rate(10, 3, 20_111..=20_111, &pop);
         assert!(r.rate > 0.8, "a weekday 10:00 is usual: {}", r.rate);
 
         let night: Vec<Window> = (20_094..20_122)
             .flat_map(|d| [hour(d, 1), hour(d, 2), hour(d, 3)])
             .collect();
-        let r = ActivityProfile::from_hourly(&night).rate(2, 3, 20_110..=20_110, &pop);
+        let r = ActivityProfile::from_hourly(&night).rate(2, 3, 20_111..=20_111, &pop);
         assert!(
             r.rate > 0.8,
             "nights are normal for a night worker: {}",

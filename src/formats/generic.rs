@@ -208,6 +208,8 @@ pub fn parse_count(s: &str) -> Result<Option<i64>, String> {
 /// Reads a generic CSV file. Returns `Err` (the file is skipped) only when the header lacks a
 /// required column; a bad row is rejected and reading goes on.
 pub fn read_csv(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> Result<(), String> {
+    let tracker = std::rc::Rc::new(std::cell::Cell::new(StreamEnd::default()));
+    let input = EndTracking { inner: input, end: tracker.clone() };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -238,7 +240,7 @@ pub fn read_csv(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> Re
                 continue;
             }
         }
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = start_line(&rdr, &rec, tracker.get());
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a blank line is not a row
         }
@@ -272,6 +274,49 @@ pub fn read_csv(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> Re
             Err(err) => sink.reject(line, err),
         }
     }
+}
+
+/// What has been seen of the end of a byte stream: its length so far, its last byte, and
+/// whether it has ended.
+#[derive(Debug, Clone, Copy, Default)]
+struct StreamEnd {
+    bytes: u64,
+    last: u8,
+    eof: bool,
+}
+
+/// A reader that records [`StreamEnd`] for the line arithmetic of [`start_line`].
+struct EndTracking<R> {
+    inner: R,
+    end: std::rc::Rc<std::cell::Cell<StreamEnd>>,
+}
+
+impl<R: Read> Read for EndTracking<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut e = self.end.get();
+        if n == 0 {
+            e.eof = !buf.is_empty();
+        } else {
+            e.bytes += n as u64;
+            e.last = buf[n - 1];
+        }
+        self.end.set(e);
+        Ok(n)
+    }
+}
+
+/// The 1-based line on which the record just read starts.
+///
+/// The csv reader's own record position points *before* any blank lines it skipped, so it is
+/// wrong after a blank line. The line count after the record is right, so count back from it:
+/// minus the newlines inside quoted fields, minus the record's own terminator (absent only for a
+/// last line with no newline at the end of the stream).
+fn start_line<R: Read>(rdr: &csv::Reader<R>, rec: &csv::ByteRecord, end: StreamEnd) -> u64 {
+    let after = rdr.position();
+    let inner_newlines = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    let unterminated = end.eof && after.byte() == end.bytes && end.last != b'\n';
+    after.line().saturating_sub(inner_newlines + u64::from(!unterminated)).max(1)
 }
 
 /// Finds the column of each canonical field in a CSV header.
@@ -474,6 +519,19 @@ mod tests {
             ]
         );
         assert!(rej.iter().all(|r| r.file == "t.csv"));
+    }
+
+    #[test]
+    fn line_numbers_survive_quoted_newlines_and_a_missing_final_newline() {
+        let data = "timestamp,account,object\n\
+                    2025-01-01T00:00:00Z,a,\"two\nlines\"\n\
+                    \n\
+                    bad,a,x\n\
+                    2025-01-01T00:00:00Z,,x";
+        let (_, rep, rej, _) = run(data, &ColumnMap::default(), false);
+        assert_eq!((rep.rows_read, rep.rows_used), (3, 1));
+        let lines: Vec<u64> = rej.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![5, 6]);
     }
 
     #[test]

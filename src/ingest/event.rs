@@ -259,7 +259,7 @@ impl EventTable {
 mod tests {
     use super::*;
 
-    fn ev(account: &str, ip: &str) -> RawEvent<'_> {
+    fn ev<'a>(account: &'a str, ip: &'a str) -> RawEvent<'a> {
         RawEvent {
             time_ms: 1,
             account,
