@@ -650,7 +650,13 @@ mod tests {
 
     fn theft(account: &'static str, day: i64, records: i64) -> Ev {
         let t0 = parse_timestamp(JAN06).unwrap();
-        Ev { t: t0 + day * DAY_MS + 2 * HOUR_MS + 900_000, account, records, ip: "185.220.101.47", client: "python-requests/2.31.0" }
+        Ev {
+            t: t0 + day * DAY_MS + 2 * HOUR_MS + 900_000,
+            account,
+            records,
+            ip: "185.220.101.47",
+            client: "python-requests/2.31.0",
+        }
     }
 
     #[test]
@@ -670,13 +676,21 @@ mod tests {
         assert_eq!(inc.len(), 1, "{:#?}", d.findings);
         let lead = inc[0].lead();
         assert_eq!(t.account_name(inc[0].account), "maria");
-        assert_eq!(lead.window.start_ms, parse_timestamp("2025-01-06T02:00:00Z").unwrap());
+        assert_eq!(
+            lead.window.start_ms,
+            parse_timestamp("2025-01-06T02:00:00Z").unwrap()
+        );
         assert!(lead.severity >= Severity::High, "{lead:#?}");
         assert_eq!(lead.baseline.scope, Scope::Account);
         // The band of +-24h around 02:00 on day 0 leaves out day 0's eight office hours.
         assert_eq!(lead.baseline.windows, 20 * 8 - 8);
         let factors: Vec<Factor> = lead.reasons.iter().map(|r| r.factor).collect();
-        for f in [Factor::Volume, Factor::OffHours, Factor::NewIp, Factor::NewClient] {
+        for f in [
+            Factor::Volume,
+            Factor::OffHours,
+            Factor::NewIp,
+            Factor::NewClient,
+        ] {
             assert!(factors.contains(&f), "{f:?} missing from {factors:?}");
         }
         assert!(lead.baseline.median >= 20.0 && lead.baseline.median <= 90.0);
@@ -695,7 +709,11 @@ mod tests {
         let mut evs = office("svc", 28, |_, _| 100);
         evs.push(theft("svc", 14, 100_000));
         let (_, d) = run(&evs);
-        let f: Vec<&Finding> = d.findings.iter().filter(|f| f.window.kind == WindowKind::Hour).collect();
+        let f: Vec<&Finding> = d
+            .findings
+            .iter()
+            .filter(|f| f.window.kind == WindowKind::Hour)
+            .collect();
         assert_eq!(f.len(), 1);
         assert!(f[0].score.is_finite() && f[0].baseline.tail_probability > 0.0);
         assert!((f[0].baseline.median - 100.0).abs() < 1e-9);
@@ -704,9 +722,19 @@ mod tests {
     #[test]
     fn routine_bulk_exports_are_not_surprising() {
         // An admin who exports 50,000-80,000 records every Tuesday at 10:00.
-        let evs = office("admin", 35, |d, h| if d % 7 == 1 && h == 10 { 50_000 + d * 1_000 } else { 40 });
+        let evs = office("admin", 35, |d, h| {
+            if d % 7 == 1 && h == 10 {
+                50_000 + d * 1_000
+            } else {
+                40
+            }
+        });
         let (_, d) = run(&evs);
-        let shown: Vec<&Finding> = d.findings.iter().filter(|f| f.severity >= Severity::High).collect();
+        let shown: Vec<&Finding> = d
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::High)
+            .collect();
         assert!(shown.is_empty(), "{shown:#?}");
     }
 
@@ -714,7 +742,12 @@ mod tests {
     fn a_window_with_no_history_and_no_population_is_reported_unscored() {
         let (_, d) = run(&[theft("lonely", 0, 20_000)]);
         assert!(d.findings.is_empty());
-        assert_eq!(d.unscored.len(), 2, "its hourly and its daily window: {:?}", d.unscored);
+        assert_eq!(
+            d.unscored.len(),
+            2,
+            "its hourly and its daily window: {:?}",
+            d.unscored
+        );
         assert!(d.unscored.iter().all(|u| u.windows == 1 && u.history == 1));
     }
 
@@ -726,7 +759,9 @@ mod tests {
         }
         evs.push(theft("newcomer", 20, 40_000));
         let (t, d) = run(&evs);
-        let f = d.findings.iter().find(|f| t.account_name(f.window.account) == "newcomer" && f.window.kind == WindowKind::Hour);
+        let f = d.findings.iter().find(|f| {
+            t.account_name(f.window.account) == "newcomer" && f.window.kind == WindowKind::Hour
+        });
         let f = f.expect("the newcomer's bulk hour is scored against the population");
         assert_eq!(f.baseline.scope, Scope::Population);
         assert_eq!(f.baseline.windows, 4 * 20 * 8);

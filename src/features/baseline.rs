@@ -190,7 +190,11 @@ mod tests {
         let r = p.rate(2, 3, 20_111..=20_111, &pop);
         assert_eq!((r.days_active, r.days_observed), (0, 25));
         assert_eq!((r.weekday_days_active, r.weekday_days_observed), (0, 3));
-        assert!((r.rate - 2.0 * (0.2 / 27.0) / 5.0).abs() < 1e-12, "{}", r.rate);
+        assert!(
+            (r.rate - 2.0 * (0.2 / 27.0) / 5.0).abs() < 1e-12,
+            "{}",
+            r.rate
+        );
         let r = p.rate(10, 3, 20_111..=20_111, &pop);
         assert!(r.rate > 0.8, "a weekday 10:00 is usual: {}", r.rate);
 

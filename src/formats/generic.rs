@@ -209,7 +209,10 @@ pub fn parse_count(s: &str) -> Result<Option<i64>, String> {
 /// required column; a bad row is rejected and reading goes on.
 pub fn read_csv(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> Result<(), String> {
     let tracker = std::rc::Rc::new(std::cell::Cell::new(StreamEnd::default()));
-    let input = EndTracking { inner: input, end: tracker.clone() };
+    let input = EndTracking {
+        inner: input,
+        end: tracker.clone(),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -316,7 +319,10 @@ fn start_line<R: Read>(rdr: &csv::Reader<R>, rec: &csv::ByteRecord, end: StreamE
     let after = rdr.position();
     let inner_newlines = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
     let unterminated = end.eof && after.byte() == end.bytes && end.last != b'\n';
-    after.line().saturating_sub(inner_newlines + u64::from(!unterminated)).max(1)
+    after
+        .line()
+        .saturating_sub(inner_newlines + u64::from(!unterminated))
+        .max(1)
 }
 
 /// Finds the column of each canonical field in a CSV header.
