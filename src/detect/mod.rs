@@ -215,14 +215,22 @@ pub struct Detection {
     pub unscored: Vec<Unscored>,
 }
 
+/// One account's active local days, and those whose daily window brought a new IP or client.
+#[derive(Debug, Clone, Default)]
+struct NovelDays {
+    ip: Vec<i32>,
+    client: Vec<i32>,
+    active: Vec<i32>,
+}
+
 /// Everything the scoring of one window needs beyond the window itself.
 struct Context<'a> {
     cfg: &'a DetectConfig,
     events: &'a EventTable,
     population_hours: [f64; 24],
     profiles: HashMap<u32, ActivityProfile>,
-    /// Per account, the local days whose daily window brought a new IP / a new client.
-    novel_days: HashMap<u32, (Vec<i32>, Vec<i32>, Vec<i32>)>,
+    /// Per account, its active local days and those that brought a new IP / a new client.
+    novel_days: HashMap<u32, NovelDays>,
     /// Per (source, kind, measure): every account's log volumes, for population baselines.
     population: HashMap<(u32, WindowKind, Measure), Vec<(u32, f64)>>,
 }
@@ -263,14 +271,12 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
             let pick = |f: fn(&Window) -> bool| {
                 days.iter().filter(|w| f(w)).map(|w| w.local_day).collect()
             };
-            (
-                *a,
-                (
-                    pick(|w| !w.new_ips.is_empty()),
-                    pick(|w| !w.new_clients.is_empty()),
-                    pick(|_| true),
-                ),
-            )
+            let nd = NovelDays {
+                ip: pick(|w| !w.new_ips.is_empty()),
+                client: pick(|w| !w.new_clients.is_empty()),
+                active: pick(|_| true),
+            };
+            (*a, nd)
         })
         .collect();
 
@@ -489,11 +495,11 @@ fn score_window(w: &Window, baseline: VolumeBaseline, ctx: &Context<'_>) -> Opti
             hour_rate = Some(r);
         }
     }
-    if let Some((ip_days, client_days, active)) = ctx.novel_days.get(&w.account) {
-        let other_days = active.iter().filter(|d| !exclude.contains(d)).count() as f64;
+    if let Some(nd) = ctx.novel_days.get(&w.account) {
+        let other_days = nd.active.iter().filter(|d| !exclude.contains(d)).count() as f64;
         for (new, days, factor) in [
-            (&w.new_ips, ip_days, Factor::NewIp),
-            (&w.new_clients, client_days, Factor::NewClient),
+            (&w.new_ips, &nd.ip, Factor::NewIp),
+            (&w.new_clients, &nd.client, Factor::NewClient),
         ] {
             if new.is_empty() {
                 continue;

@@ -160,7 +160,7 @@ pub async fn ingest(cfg: &IngestConfig) -> Result<Ingested, IngestError> {
                 file,
                 rejects,
             } => {
-                events.append(table);
+                events.append(*table);
                 report.absorb(file, rejects);
             }
             FileOutcome::Skipped(s) => {
@@ -186,7 +186,7 @@ pub async fn ingest(cfg: &IngestConfig) -> Result<Ingested, IngestError> {
 
 enum FileOutcome {
     Read {
-        table: EventTable,
+        table: Box<EventTable>,
         file: FileReport,
         rejects: Vec<Reject>,
     },
@@ -314,7 +314,7 @@ fn read_one(input: &Input, cfg: &IngestConfig) -> FileOutcome {
     };
     match res {
         Ok(()) => FileOutcome::Read {
-            table,
+            table: Box::new(table),
             file,
             rejects,
         },
