@@ -271,8 +271,9 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
             typical: round_sig(r.typical),
             detail: match r.factor {
                 Factor::Volume => format!(
-                    "{} {measure} in a {kind}; typical {} (median), 99th percentile {}",
+                    "{} {measure} in {}; typical {} (median), 99th percentile {}",
                     thousands(r.observed),
+                    if kind == "hour" { "an hour" } else { "a day" },
                     thousands(b.median),
                     thousands(b.p99)
                 ),

@@ -197,7 +197,7 @@ enum FileOutcome {
 fn looks_like_log(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     let n = n.strip_suffix(".gz").unwrap_or(&n);
-    [".csv", ".jsonl", ".ndjson", ".json", ".log", ".tsv"]
+    [".csv", ".jsonl", ".ndjson", ".json", ".log"]
         .iter()
         .any(|ext| n.ends_with(ext))
 }
