@@ -366,10 +366,14 @@ fn summary(
     let mut s = String::new();
     let n = |x: u64| thousands(x as f64);
     s.push_str(&format!(
-        "exfilwatch: {} file(s), {} rows read: {} used, {} rejected\n",
+        "exfilwatch: {} file(s), {} rows read: {} used{}, {} rejected\n",
         report.files.len(),
         n(report.rows_read()),
         n(report.rows_used()),
+        match report.rows_context() {
+            0 => String::new(),
+            c => format!(" ({} as context only)", n(c)),
+        },
         n(report.rows_rejected()),
     ));
     for f in &report.files {

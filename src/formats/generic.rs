@@ -17,6 +17,7 @@
 //! with `--map FIELD=COLUMN` (e.g. `--map account=user_email`); in JSON Lines a column may be a
 //! dotted path into nested objects (`--map account=actor.email`).
 
+use super::common::{json_text, parse_count, read_csv_rows, read_json_lines, CsvHeader, RowError};
 use crate::ingest::event::RawEvent;
 use crate::ingest::report::{excerpt, RejectReason};
 use crate::ingest::time::parse_timestamp;
@@ -119,28 +120,6 @@ impl ColumnMap {
     }
 }
 
-/// Why one row could not be used.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RowError {
-    pub reason: RejectReason,
-    pub field: Option<&'static str>,
-    pub detail: String,
-}
-
-impl RowError {
-    pub fn new(
-        reason: RejectReason,
-        field: Option<&'static str>,
-        detail: impl Into<String>,
-    ) -> Self {
-        RowError {
-            reason,
-            field,
-            detail: detail.into(),
-        }
-    }
-}
-
 /// Builds an event from the looked-up values of the canonical fields (indexed by [`Field`]).
 fn to_event<'a>(v: &'a [Option<Cow<'a, str>>; 8]) -> Result<RawEvent<'a>, RowError> {
     let text = |f: Field| v[f as usize].as_deref().map(str::trim).unwrap_or("");
@@ -183,167 +162,34 @@ fn to_event<'a>(v: &'a [Option<Cow<'a, str>>; 8]) -> Result<RawEvent<'a>, RowErr
     })
 }
 
-/// Parses a count of records or bytes: empty is "not given"; a whole number, possibly written
-/// as a float with no fractional part (`89.0`, as some pipelines emit), is accepted; anything
-/// else (negative, fractional, text) is an error.
-pub fn parse_count(s: &str) -> Result<Option<i64>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    if let Ok(n) = s.parse::<i64>() {
-        return if n >= 0 {
-            Ok(Some(n))
-        } else {
-            Err(format!("negative: {s:?}"))
-        };
-    }
-    match s.parse::<f64>() {
-        Ok(f) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 9.0e18 => Ok(Some(f as i64)),
-        Ok(_) => Err(format!("not a non-negative whole number: {:?}", excerpt(s))),
-        Err(_) => Err(format!("not a number: {:?}", excerpt(s))),
-    }
-}
-
 /// Reads a generic CSV file. Returns `Err` (the file is skipped) only when the header lacks a
 /// required column; a bad row is rejected and reading goes on.
 pub fn read_csv(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> Result<(), String> {
-    let tracker = std::rc::Rc::new(std::cell::Cell::new(StreamEnd::default()));
-    let input = EndTracking {
-        inner: input,
-        end: tracker.clone(),
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(input);
-    let mut rec = csv::ByteRecord::new();
-    let header = match rdr.read_byte_record(&mut rec) {
-        Ok(true) => rec.clone(),
-        Ok(false) => return Ok(()),
-        Err(e) => return Err(format!("cannot read the header: {e}")),
-    };
-    let idx = resolve_header(&header, map)?;
-    let width = header.len();
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => return Ok(()),
-            Err(e) => {
-                // A CSV-level error in one row: the csv reader resumes at the next record.
-                let line = e.position().map_or(0, |p| p.line());
-                if let csv::ErrorKind::Io(io) = e.kind() {
-                    sink.stop_early(format!("read error after line {line}: {io}"));
-                    return Ok(());
-                }
-                sink.reject(
-                    line,
-                    RowError::new(RejectReason::Malformed, None, e.to_string()),
-                );
-                continue;
-            }
-        }
-        let line = start_line(&rdr, &rec, tracker.get());
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
-            continue; // a blank line is not a row
-        }
-        if rec.len() != width {
-            let detail = format!(
-                "expected {width} fields as in the header, found {}",
-                rec.len()
-            );
-            sink.reject(line, RowError::new(RejectReason::Malformed, None, detail));
-            continue;
-        }
-        let mut vals: [Option<Cow<'_, str>>; 8] = Default::default();
-        let mut bad_utf8 = None;
-        for f in Field::ALL {
-            if let Some(i) = idx[f as usize] {
-                match std::str::from_utf8(&rec[i]) {
-                    Ok(s) => vals[f as usize] = Some(Cow::Borrowed(s)),
-                    Err(_) => bad_utf8 = Some(f.name()),
+    read_csv_rows(
+        input,
+        sink,
+        |header| resolve_header(header, map),
+        |idx, row, sink| {
+            let mut vals: [Option<Cow<'_, str>>; 8] = Default::default();
+            for f in Field::ALL {
+                match row.get(idx[f as usize], f.name()) {
+                    Ok(v) => vals[f as usize] = idx[f as usize].map(|_| Cow::Borrowed(v)),
+                    Err(e) => return sink.reject(row.line, e),
                 }
             }
-        }
-        if let Some(field) = bad_utf8 {
-            sink.reject(
-                line,
-                RowError::new(RejectReason::InvalidUtf8, Some(field), "not UTF-8"),
-            );
-            continue;
-        }
-        match to_event(&vals) {
-            Ok(e) => sink.used(&e),
-            Err(err) => sink.reject(line, err),
-        }
-    }
-}
-
-/// What has been seen of the end of a byte stream: its length so far, its last byte, and
-/// whether it has ended.
-#[derive(Debug, Clone, Copy, Default)]
-struct StreamEnd {
-    bytes: u64,
-    last: u8,
-    eof: bool,
-}
-
-/// A reader that records [`StreamEnd`] for the line arithmetic of [`start_line`].
-struct EndTracking<R> {
-    inner: R,
-    end: std::rc::Rc<std::cell::Cell<StreamEnd>>,
-}
-
-impl<R: Read> Read for EndTracking<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut e = self.end.get();
-        if n == 0 {
-            e.eof = !buf.is_empty();
-        } else {
-            e.bytes += n as u64;
-            e.last = buf[n - 1];
-        }
-        self.end.set(e);
-        Ok(n)
-    }
-}
-
-/// The 1-based line on which the record just read starts.
-///
-/// The csv reader's own record position points *before* any blank lines it skipped, so it is
-/// wrong after a blank line. The line count after the record is right, so count back from it:
-/// minus the newlines inside quoted fields, minus the record's own terminator (absent only for a
-/// last line with no newline at the end of the stream).
-fn start_line<R: Read>(rdr: &csv::Reader<R>, rec: &csv::ByteRecord, end: StreamEnd) -> u64 {
-    let after = rdr.position();
-    let inner_newlines = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-    let unterminated = end.eof && after.byte() == end.bytes && end.last != b'\n';
-    after
-        .line()
-        .saturating_sub(inner_newlines + u64::from(!unterminated))
-        .max(1)
+            match to_event(&vals) {
+                Ok(e) => sink.used(&e),
+                Err(err) => sink.reject(row.line, err),
+            }
+        },
+    )
 }
 
 /// Finds the column of each canonical field in a CSV header.
-fn resolve_header(header: &csv::ByteRecord, map: &ColumnMap) -> Result<[Option<usize>; 8], String> {
-    let names: Vec<String> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = String::from_utf8_lossy(h);
-            let h = if i == 0 {
-                h.trim_start_matches('\u{feff}')
-            } else {
-                &h
-            };
-            h.trim().to_ascii_lowercase()
-        })
-        .collect();
+fn resolve_header(header: &CsvHeader, map: &ColumnMap) -> Result<[Option<usize>; 8], String> {
     let mut idx = [None; 8];
     for f in Field::ALL {
-        let want = map.column(f).to_ascii_lowercase();
-        idx[f as usize] = names.iter().position(|n| *n == want);
+        idx[f as usize] = header.find(&[map.column(f)]);
         if idx[f as usize].is_none() && f.required() {
             return Err(format!(
                 "no column {:?} for the {} field in the header (map one with --map {}=COLUMN)",
@@ -358,69 +204,14 @@ fn resolve_header(header: &csv::ByteRecord, map: &ColumnMap) -> Result<[Option<u
 
 /// Reads a generic JSON Lines file: one JSON object per line; blank lines are skipped.
 pub fn read_jsonl(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> Result<(), String> {
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, input);
-    let mut buf = Vec::new();
-    let mut line = 0u64;
-    loop {
-        buf.clear();
-        match std::io::BufRead::read_until(&mut reader, b'\n', &mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(_) => line += 1,
-            Err(e) => {
-                sink.stop_early(format!("read error after line {line}: {e}"));
-                return Ok(());
-            }
-        }
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t.trim(),
-            Err(_) => {
-                sink.reject(
-                    line,
-                    RowError::new(RejectReason::InvalidUtf8, None, "line is not UTF-8"),
-                );
-                continue;
-            }
-        };
-        if text.is_empty() {
-            continue;
-        }
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                let detail = format!("invalid JSON: {e}");
-                sink.reject(line, RowError::new(RejectReason::Malformed, None, detail));
-                continue;
-            }
-        };
-        if !value.is_object() {
-            sink.reject(
-                line,
-                RowError::new(RejectReason::Malformed, None, "not a JSON object"),
-            );
-            continue;
-        }
-        let vals: [Option<Cow<'_, str>>; 8] = Field::ALL.map(|f| json_text(&value, map.column(f)));
+    read_json_lines(input, sink, |value, line, sink| {
+        let vals: [Option<Cow<'_, str>>; 8] = Field::ALL.map(|f| json_text(value, map.column(f)));
         match to_event(&vals) {
             Ok(e) => sink.used(&e),
             Err(err) => sink.reject(line, err),
         }
-    }
-}
-
-/// Looks up `key` in a JSON object (directly, else as a dotted path) as text.
-pub fn json_text<'a>(obj: &'a serde_json::Value, key: &str) -> Option<Cow<'a, str>> {
-    let v = match obj.get(key) {
-        Some(v) => v,
-        None if key.contains('.') => key.split('.').try_fold(obj, |o, k| o.get(k))?,
-        None => return None,
-    };
-    match v {
-        serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
-        serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
-        serde_json::Value::Bool(b) => Some(Cow::Owned(b.to_string())),
-        serde_json::Value::Null => None,
-        other => Some(Cow::Owned(other.to_string())),
-    }
+    });
+    Ok(())
 }
 
 #[cfg(test)]

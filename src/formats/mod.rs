@@ -1,6 +1,7 @@
 //! Vendor formats: each knows its field names, its timestamp layout and its actor field, and
 //! maps rows into canonical events. Vendor field names appear only below this module.
 
+pub mod common;
 pub mod generic;
 
 use crate::ingest::RowSink;

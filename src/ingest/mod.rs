@@ -9,7 +9,7 @@ pub mod event;
 pub mod report;
 pub mod time;
 
-use crate::formats::{self, generic::RowError, Format};
+use crate::formats::{self, common::RowError, Format};
 use event::{EventTable, RawEvent};
 use report::{FileReport, IngestReport, Reject, SkippedFile};
 use std::io::{self, BufRead, BufReader, Read};
@@ -88,6 +88,16 @@ impl<'a> RowSink<'a> {
         self.report.rows_read += 1;
         self.report.rows_used += 1;
         self.table.push(self.source, self.file, e);
+    }
+
+    /// A row kept as context only: activity, IP and client, but no export volume (any records
+    /// or bytes it carries are dropped).
+    pub fn context(&mut self, e: &RawEvent<'_>) {
+        self.report.rows_read += 1;
+        self.report.rows_used += 1;
+        self.report.rows_context += 1;
+        let e = RawEvent { records: None, bytes: None, ..e.clone() };
+        self.table.push(self.source, self.file, &e);
     }
 
     /// A row that could not be used.

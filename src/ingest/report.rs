@@ -67,7 +67,11 @@ pub struct FileReport {
     /// The format the file was read as.
     pub format: &'static str,
     pub rows_read: u64,
+    /// Rows that became events (exports and context alike).
     pub rows_used: u64,
+    /// Of `rows_used`, the rows kept as context only (logins, failed or non-export calls): they
+    /// count for activity and for novelty of IPs and clients, never as export volume.
+    pub rows_context: u64,
     pub rejected: BTreeMap<RejectReason, u64>,
     /// A read error that ended the file early (e.g. a truncated gzip stream): rows before it
     /// were used, and the error is reported.
@@ -103,6 +107,9 @@ impl IngestReport {
     }
     pub fn rows_used(&self) -> u64 {
         self.files.iter().map(|f| f.rows_used).sum()
+    }
+    pub fn rows_context(&self) -> u64 {
+        self.files.iter().map(|f| f.rows_context).sum()
     }
     pub fn rows_rejected(&self) -> u64 {
         self.files.iter().map(FileReport::rows_rejected).sum()
