@@ -17,8 +17,16 @@ pub struct RowError {
 }
 
 impl RowError {
-    pub fn new(reason: RejectReason, field: Option<&'static str>, detail: impl Into<String>) -> Self {
-        RowError { reason, field, detail: detail.into() }
+    pub fn new(
+        reason: RejectReason,
+        field: Option<&'static str>,
+        detail: impl Into<String>,
+    ) -> Self {
+        RowError {
+            reason,
+            field,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -31,7 +39,11 @@ pub fn parse_count(s: &str) -> Result<Option<i64>, String> {
         return Ok(None);
     }
     if let Ok(n) = s.parse::<i64>() {
-        return if n >= 0 { Ok(Some(n)) } else { Err(format!("negative: {s:?}")) };
+        return if n >= 0 {
+            Ok(Some(n))
+        } else {
+            Err(format!("negative: {s:?}"))
+        };
     }
     match s.parse::<f64>() {
         Ok(f) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 9.0e18 => Ok(Some(f as i64)),
@@ -66,7 +78,9 @@ pub struct CsvHeader {
 impl CsvHeader {
     /// Index of the first of `candidates` present, matching case-insensitively.
     pub fn find(&self, candidates: &[&str]) -> Option<usize> {
-        candidates.iter().find_map(|c| self.names.iter().position(|n| n.eq_ignore_ascii_case(c)))
+        candidates
+            .iter()
+            .find_map(|c| self.names.iter().position(|n| n.eq_ignore_ascii_case(c)))
     }
 }
 
@@ -96,8 +110,14 @@ pub fn read_csv_rows<H>(
     mut on_row: impl FnMut(&H, &CsvRow<'_>, &mut RowSink<'_>),
 ) -> Result<(), String> {
     let tracker = std::rc::Rc::new(std::cell::Cell::new(StreamEnd::default()));
-    let input = EndTracking { inner: input, end: tracker.clone() };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(input);
+    let input = EndTracking {
+        inner: input,
+        end: tracker.clone(),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(input);
     let mut rec = csv::ByteRecord::new();
     let header = match rdr.read_byte_record(&mut rec) {
         Ok(true) => CsvHeader {
@@ -106,7 +126,11 @@ pub fn read_csv_rows<H>(
                 .enumerate()
                 .map(|(i, h)| {
                     let h = String::from_utf8_lossy(h);
-                    let h = if i == 0 { h.trim_start_matches('\u{feff}') } else { &h };
+                    let h = if i == 0 {
+                        h.trim_start_matches('\u{feff}')
+                    } else {
+                        &h
+                    };
                     h.trim().to_owned()
                 })
                 .collect(),
@@ -127,7 +151,10 @@ pub fn read_csv_rows<H>(
                     return Ok(());
                 }
                 // A CSV-level error in one record: the reader resumes at the next one.
-                sink.reject(line, RowError::new(RejectReason::Malformed, None, e.to_string()));
+                sink.reject(
+                    line,
+                    RowError::new(RejectReason::Malformed, None, e.to_string()),
+                );
                 continue;
             }
         }
@@ -136,7 +163,10 @@ pub fn read_csv_rows<H>(
             continue;
         }
         if rec.len() != width {
-            let detail = format!("expected {width} fields as in the header, found {}", rec.len());
+            let detail = format!(
+                "expected {width} fields as in the header, found {}",
+                rec.len()
+            );
             sink.reject(line, RowError::new(RejectReason::Malformed, None, detail));
             continue;
         }
@@ -184,7 +214,10 @@ fn start_line<R: Read>(rdr: &csv::Reader<R>, rec: &csv::ByteRecord, end: StreamE
     let after = rdr.position();
     let inner_newlines = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
     let unterminated = end.eof && after.byte() == end.bytes && end.last != b'\n';
-    after.line().saturating_sub(inner_newlines + u64::from(!unterminated)).max(1)
+    after
+        .line()
+        .saturating_sub(inner_newlines + u64::from(!unterminated))
+        .max(1)
 }
 
 /// Reads JSON Lines: one JSON object per line, handed to `on_value` with its line number.
@@ -208,7 +241,10 @@ pub fn read_json_lines(
             }
         }
         let Ok(text) = std::str::from_utf8(&buf) else {
-            sink.reject(line, RowError::new(RejectReason::InvalidUtf8, None, "line is not UTF-8"));
+            sink.reject(
+                line,
+                RowError::new(RejectReason::InvalidUtf8, None, "line is not UTF-8"),
+            );
             continue;
         };
         let text = text.trim();
@@ -217,8 +253,14 @@ pub fn read_json_lines(
         }
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) if v.is_object() => on_value(&v, line, sink),
-            Ok(_) => sink.reject(line, RowError::new(RejectReason::Malformed, None, "not a JSON object")),
-            Err(e) => sink.reject(line, RowError::new(RejectReason::Malformed, None, format!("invalid JSON: {e}"))),
+            Ok(_) => sink.reject(
+                line,
+                RowError::new(RejectReason::Malformed, None, "not a JSON object"),
+            ),
+            Err(e) => sink.reject(
+                line,
+                RowError::new(RejectReason::Malformed, None, format!("invalid JSON: {e}")),
+            ),
         }
     }
 }
@@ -229,7 +271,9 @@ mod tests {
 
     #[test]
     fn header_lookup_is_case_insensitive_and_ordered() {
-        let h = CsvHeader { names: vec!["TIMESTAMP".into(), "timestamp_derived".into()] };
+        let h = CsvHeader {
+            names: vec!["TIMESTAMP".into(), "timestamp_derived".into()],
+        };
         assert_eq!(h.find(&["TIMESTAMP_DERIVED", "TIMESTAMP"]), Some(1));
         assert_eq!(h.find(&["nope"]), None);
     }
@@ -239,7 +283,11 @@ mod tests {
         let v: serde_json::Value = serde_json::json!({"a": {"b": 2.0}, "c": null, "d.e": "x"});
         assert_eq!(json_text(&v, "a.b").as_deref(), Some("2.0"));
         assert_eq!(json_text(&v, "c"), None);
-        assert_eq!(json_text(&v, "d.e").as_deref(), Some("x"), "a literal dotted key wins");
+        assert_eq!(
+            json_text(&v, "d.e").as_deref(),
+            Some("x"),
+            "a literal dotted key wins"
+        );
         assert_eq!(json_text(&v, "a.z"), None);
     }
 }

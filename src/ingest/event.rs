@@ -129,6 +129,12 @@ pub struct EventTable {
     pub clients: Dict,
     /// Input file names, indexed by the `file` column.
     pub files: Vec<String>,
+    /// Display names for accounts whose key is an opaque id (e.g. a Salesforce user id whose
+    /// username a login record gave), by account code.
+    pub aliases: std::collections::BTreeMap<u32, String>,
+    /// Keys of events whose volume must count once (e.g. a bulk job logged at every state
+    /// change, or the same event in two overlapping exports) -> the row that carries it.
+    once: HashMap<String, usize>,
 }
 
 impl EventTable {
@@ -186,6 +192,36 @@ impl EventTable {
         self.file.push(file);
     }
 
+    /// Appends an event whose volume counts once per `key`: if an event with the same key is
+    /// already in the table, this one is kept without records and bytes (as context).
+    pub fn push_once(&mut self, source: u32, file: u32, key: &str, e: &RawEvent<'_>) {
+        if self.once.contains_key(key) {
+            let e = RawEvent {
+                records: None,
+                bytes: None,
+                ..e.clone()
+            };
+            self.push(source, file, &e);
+        } else {
+            self.once.insert(key.to_owned(), self.len());
+            self.push(source, file, e);
+        }
+    }
+
+    /// Records a display name for an account of `source` (e.g. the username of a user id).
+    pub fn alias(&mut self, source: u32, account: &str, display: &str) {
+        let code = self.account_code(source, account);
+        self.aliases.insert(code, display.to_owned());
+    }
+
+    /// The account's name with its alias, if any: `0055j00000AT6I1 (jane@example.com)`.
+    pub fn account_display(&self, code: u32) -> String {
+        match self.aliases.get(&code) {
+            Some(a) if a != self.account_name(code) => format!("{} ({a})", self.account_name(code)),
+            _ => self.account_name(code).to_owned(),
+        }
+    }
+
     /// Appends all of `other` (built separately, e.g. on another thread), re-coding its strings.
     pub fn append(&mut self, other: EventTable) {
         let sources = self.sources.absorb(&other.sources);
@@ -201,6 +237,21 @@ impl EventTable {
                 false => self.account_code(sources[k.source as usize], &k.name),
             })
             .collect();
+        let base = self.len();
+        let mut dropped = Vec::new();
+        for (key, row) in other.once {
+            if self.once.contains_key(&key) {
+                // Already counted in an earlier file: keep the event, drop its volume.
+                dropped.push(base + row);
+            } else {
+                self.once.insert(key, base + row);
+            }
+        }
+        for (code, alias) in other.aliases {
+            let k = &other.accounts[code as usize];
+            let mine = self.account_code(sources[k.source as usize], &k.name);
+            self.aliases.entry(mine).or_insert(alias);
+        }
         let file_base = self.files.len() as u32;
         self.files.extend(other.files);
         self.time.extend(other.time);
@@ -220,6 +271,10 @@ impl EventTable {
             .extend(other.client.iter().map(|&c| clients[c as usize]));
         self.file
             .extend(other.file.into_iter().map(|f| f + file_base));
+        for row in dropped {
+            self.records[row] = None;
+            self.bytes[row] = None;
+        }
     }
 
     /// The account's display name.
@@ -283,6 +338,38 @@ mod tests {
         assert_eq!(t.account_source(t.account[1]), "cloudtrail");
         assert_eq!(t.src_ip[2], 0, "an empty IP is code 0");
         assert_eq!(t.ips.get(t.src_ip[0]), "1.2.3.4");
+    }
+
+    #[test]
+    fn volume_counts_once_per_key_within_and_across_files() {
+        let mut a = EventTable::default();
+        let f = a.add_file("day1.csv");
+        let s = a.source_code("salesforce");
+        a.push_once(s, f, "job-1", &ev("u", ""));
+        a.push_once(s, f, "job-1", &ev("u", ""));
+        let mut b = EventTable::default();
+        let f = b.add_file("day2.csv");
+        let s = b.source_code("salesforce");
+        b.push_once(s, f, "job-1", &ev("u", ""));
+        b.push_once(s, f, "job-2", &ev("u", ""));
+        a.append(b);
+        assert_eq!(a.records, vec![Some(5), None, None, Some(5)]);
+        assert_eq!(a.len(), 4, "every row stays an event");
+    }
+
+    #[test]
+    fn aliases_follow_accounts_across_tables() {
+        let mut a = EventTable::default();
+        let mut b = EventTable::default();
+        let f = b.add_file("login.csv");
+        let s = b.source_code("salesforce");
+        b.push(s, f, &ev("0055j00000AT6I1", ""));
+        b.alias(s, "0055j00000AT6I1", "jane@example.com");
+        a.append(b);
+        assert_eq!(
+            a.account_display(a.account[0]),
+            "0055j00000AT6I1 (jane@example.com)"
+        );
     }
 
     #[test]

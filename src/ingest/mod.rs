@@ -90,13 +90,30 @@ impl<'a> RowSink<'a> {
         self.table.push(self.source, self.file, e);
     }
 
+    /// A row that became an event whose volume counts once per `key` across all files (see
+    /// [`EventTable::push_once`]).
+    pub fn used_once(&mut self, key: &str, e: &RawEvent<'_>) {
+        self.report.rows_read += 1;
+        self.report.rows_used += 1;
+        self.table.push_once(self.source, self.file, key, e);
+    }
+
+    /// Records a display name for an account of this file's source.
+    pub fn alias(&mut self, account: &str, display: &str) {
+        self.table.alias(self.source, account, display);
+    }
+
     /// A row kept as context only: activity, IP and client, but no export volume (any records
     /// or bytes it carries are dropped).
     pub fn context(&mut self, e: &RawEvent<'_>) {
         self.report.rows_read += 1;
         self.report.rows_used += 1;
         self.report.rows_context += 1;
-        let e = RawEvent { records: None, bytes: None, ..e.clone() };
+        let e = RawEvent {
+            records: None,
+            bytes: None,
+            ..e.clone()
+        };
         self.table.push(self.source, self.file, &e);
     }
 
