@@ -8,7 +8,7 @@
 use crate::alert::{self, sanitize::csv_cell, sanitize::neutralize, thousands, Alert};
 use crate::detect::{self, DetectConfig, Detection, Severity};
 use crate::features::{self, FeatureConfig, WindowKind};
-use crate::formats::generic::ColumnMap;
+use crate::formats::{generic::ColumnMap, Format};
 use crate::ingest::{self, IngestConfig, IngestError, Ingested, Input};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -56,6 +56,8 @@ struct Cli {
 enum Command {
     /// Scan log exports and report abnormal bulk exports.
     Scan(ScanArgs),
+    /// List the log formats exfilwatch reads, with the fields each maps.
+    Formats,
 }
 
 #[derive(clap::Args, Debug)]
@@ -69,6 +71,9 @@ struct ScanArgs {
     /// Show alerts at or above this severity.
     #[arg(long, value_enum, default_value_t = SeverityArg::High)]
     min_severity: SeverityArg,
+    /// Read every input as this format instead of recognising it (see `exfilwatch formats`).
+    #[arg(long, value_name = "NAME")]
+    log_format: Option<String>,
     /// Read a canonical field from a differently named column, e.g. `account=user_email`.
     /// Repeatable. Fields: timestamp, account, action, object, records, bytes, src_ip, client.
     #[arg(long = "map", value_name = "FIELD=COLUMN")]
@@ -128,6 +133,16 @@ impl ScanArgs {
             )
         })?;
         let columns = ColumnMap::from_assignments(&self.map)?;
+        let log_format = match &self.log_format {
+            None => None,
+            Some(name) => Some(Format::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.info().name).collect();
+                format!(
+                    "--log-format {name:?}: unknown format; formats are {}",
+                    names.join(", ")
+                )
+            })?),
+        };
         if self.min_records < 1 || self.min_bytes < 1 {
             return Err("--min-records and --min-bytes must be at least 1".into());
         }
@@ -151,6 +166,7 @@ impl ScanArgs {
             ingest: IngestConfig {
                 inputs,
                 columns,
+                format: log_format,
                 strict: self.strict,
                 progress: None,
             },
@@ -179,7 +195,14 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(), // help and version exit 0, usage errors 2
     };
     init_tracing(cli.verbose, cli.quiet);
-    let Command::Scan(args) = cli.command;
+    let args = match cli.command {
+        Command::Scan(args) => args,
+        Command::Formats => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(formats_text().as_bytes());
+            return Exit::Success.into();
+        }
+    };
     let settings = match args.into_settings(cli.quiet) {
         Ok(s) => s,
         Err(msg) => {
@@ -194,6 +217,23 @@ pub fn main() -> ExitCode {
             code.into()
         }
     }
+}
+
+/// The text of `exfilwatch formats`.
+fn formats_text() -> String {
+    let mut s = String::new();
+    for f in Format::ALL {
+        let i = f.info();
+        s.push_str(&format!(
+            "{}  (source: {})\n  {}\n",
+            i.name, i.source, i.description
+        ));
+        for (field, from) in i.fields {
+            s.push_str(&format!("    {field:<10} <- {from}\n"));
+        }
+        s.push('\n');
+    }
+    s
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {

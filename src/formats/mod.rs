@@ -1,5 +1,10 @@
 //! Vendor formats: each knows its field names, its timestamp layout and its actor field, and
 //! maps rows into canonical events. Vendor field names appear only below this module.
+//!
+//! A format module provides `NAME` (for `--log-format`), `SOURCE` (the log family its accounts
+//! belong to), `FIELDS` (what each canonical field is read from, for `exfilwatch formats`),
+//! `sniff` (whether the first bytes of a file look like it) and `read`. [`Format`] is the
+//! registry: detection tries the vendor formats in order and falls back to the generic format.
 
 pub mod common;
 pub mod generic;
@@ -16,20 +21,65 @@ pub enum Format {
     GenericJsonl,
 }
 
+/// What `exfilwatch formats` shows of a format.
+#[derive(Debug, Clone, Copy)]
+pub struct FormatInfo {
+    /// The name `--log-format` takes.
+    pub name: &'static str,
+    /// The log family its accounts belong to (accounts of different sources never mix).
+    pub source: &'static str,
+    pub description: &'static str,
+    /// (canonical field, where it is read from).
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
+const GENERIC_FIELDS: &[(&str, &str)] = &[
+    ("timestamp", "timestamp (RFC 3339; no zone = UTC)"),
+    ("account", "account"),
+    ("action", "action"),
+    ("object", "object"),
+    ("records", "records"),
+    ("bytes", "bytes"),
+    ("src_ip", "src_ip"),
+    ("client", "client"),
+];
+
 impl Format {
-    /// Guesses the format from the first bytes of the (decompressed) content.
+    /// Every format, in detection order (the generic ones last).
+    pub const ALL: [Format; 2] = [Format::GenericCsv, Format::GenericJsonl];
+
+    pub fn info(self) -> FormatInfo {
+        match self {
+            Format::GenericCsv => FormatInfo {
+                name: "generic-csv",
+                source: generic::SOURCE,
+                description:
+                    "exfilwatch's generic schema, CSV with a header (columns renamed with --map)",
+                fields: GENERIC_FIELDS,
+            },
+            Format::GenericJsonl => FormatInfo {
+                name: "generic-jsonl",
+                source: generic::SOURCE,
+                description:
+                    "exfilwatch's generic schema, JSON Lines (dotted --map paths for nested fields)",
+                fields: GENERIC_FIELDS,
+            },
+        }
+    }
+
+    /// The format named `name` (as `--log-format` takes it).
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.info().name.eq_ignore_ascii_case(name))
+    }
+
+    /// Recognises the format from the first bytes of the (decompressed) content: the first
+    /// vendor format whose `sniff` accepts it, else generic JSON Lines for content starting with
+    /// `{`, else generic CSV (which then needs its `timestamp` and `account` columns).
     pub fn sniff(head: &[u8]) -> Format {
-        let first = head
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .map(|i| head[i]);
-        let first = match head {
-            [0xef, 0xbb, 0xbf, rest @ ..] => {
-                rest.iter().copied().find(|b| !b.is_ascii_whitespace())
-            }
-            _ => first,
-        };
-        match first {
+        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::GenericJsonl,
             _ => Format::GenericCsv,
         }
@@ -37,17 +87,12 @@ impl Format {
 
     /// The format's name in reports.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::GenericCsv => "generic CSV",
-            Format::GenericJsonl => "generic JSON Lines",
-        }
+        self.info().name
     }
 
     /// The log family (source) its events belong to.
     pub fn source(self) -> &'static str {
-        match self {
-            Format::GenericCsv | Format::GenericJsonl => generic::SOURCE,
-        }
+        self.info().source
     }
 
     /// Reads a whole file of this format into `sink`. `Err` means the file as a whole could
@@ -78,5 +123,14 @@ mod tests {
         );
         assert_eq!(Format::sniff(b"timestamp,account\n"), Format::GenericCsv);
         assert_eq!(Format::sniff(b""), Format::GenericCsv);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.info().name), Some(f));
+            assert!(!f.info().fields.is_empty());
+        }
+        assert_eq!(Format::from_name("no-such-format"), None);
     }
 }

@@ -203,7 +203,8 @@ impl EventTable {
             };
             self.push(source, file, &e);
         } else {
-            self.once.insert(key.to_owned(), self.len());
+            let row = self.len();
+            self.once.insert(key.to_owned(), row);
             self.push(source, file, e);
         }
     }
@@ -240,11 +241,12 @@ impl EventTable {
         let base = self.len();
         let mut dropped = Vec::new();
         for (key, row) in other.once {
-            if self.once.contains_key(&key) {
+            match self.once.entry(key) {
                 // Already counted in an earlier file: keep the event, drop its volume.
-                dropped.push(base + row);
-            } else {
-                self.once.insert(key, base + row);
+                std::collections::hash_map::Entry::Occupied(_) => dropped.push(base + row),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(base + row);
+                }
             }
         }
         for (code, alias) in other.aliases {

@@ -30,6 +30,8 @@ pub enum Input {
 pub struct IngestConfig {
     pub inputs: Vec<Input>,
     pub columns: formats::generic::ColumnMap,
+    /// Read every file as this format instead of recognising it from its content.
+    pub format: Option<Format>,
     /// A file that cannot be read is an error instead of being skipped.
     pub strict: bool,
     /// Called with the number of input bytes consumed, for progress display.
@@ -325,7 +327,7 @@ fn read_one(input: &Input, cfg: &IngestConfig) -> FileOutcome {
         Err(e) => return skip(e.to_string()),
     };
     let format = match reader.fill_buf() {
-        Ok(head) => Format::sniff(head),
+        Ok(head) => cfg.format.unwrap_or_else(|| Format::sniff(head)),
         Err(e) => return skip(format!("cannot read: {e}")),
     };
     let mut table = EventTable::default();
