@@ -192,20 +192,34 @@ impl EventTable {
         self.file.push(file);
     }
 
-    /// Appends an event whose volume counts once per `key`: if an event with the same key is
-    /// already in the table, this one is kept without records and bytes (as context).
+    /// Appends an event whose volume counts once per `key`, the largest reported: a job logged
+    /// at every state change with a growing count counts its final count once, and the same
+    /// event in two overlapping exports counts once. Every row stays an event; the rows whose
+    /// volume is not the one counted keep no records and bytes (they are context).
     pub fn push_once(&mut self, source: u32, file: u32, key: &str, e: &RawEvent<'_>) {
-        if self.once.contains_key(key) {
-            let e = RawEvent {
-                records: None,
-                bytes: None,
-                ..e.clone()
-            };
-            self.push(source, file, &e);
+        let row = self.len();
+        self.push(source, file, e);
+        match self.once.get(key).copied() {
+            None => {
+                self.once.insert(key.to_owned(), row);
+            }
+            Some(prev) => self.keep_larger(prev, row, key),
+        }
+    }
+
+    /// Of two rows sharing a volume-once key, keeps the volume of the larger and drops the
+    /// other's; ties keep the earlier row.
+    fn keep_larger(&mut self, prev: usize, row: usize, key: &str) {
+        let size = |t: &Self, r: usize| (t.records[r].unwrap_or(-1), t.bytes[r].unwrap_or(-1));
+        let (keep, drop) = if size(self, row) > size(self, prev) {
+            (row, prev)
         } else {
-            let row = self.len();
-            self.once.insert(key.to_owned(), row);
-            self.push(source, file, e);
+            (prev, row)
+        };
+        self.records[drop] = None;
+        self.bytes[drop] = None;
+        if let Some(v) = self.once.get_mut(key) {
+            *v = keep;
         }
     }
 
@@ -239,13 +253,15 @@ impl EventTable {
             })
             .collect();
         let base = self.len();
-        let mut dropped = Vec::new();
-        for (key, row) in other.once {
-            match self.once.entry(key) {
-                // Already counted in an earlier file: keep the event, drop its volume.
-                std::collections::hash_map::Entry::Occupied(_) => dropped.push(base + row),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(base + row);
+        // Volume-once keys met again: resolved once the rows are in place.
+        let mut again: Vec<(usize, usize, String)> = Vec::new();
+        let mut other_once: Vec<(String, usize)> = other.once.into_iter().collect();
+        other_once.sort();
+        for (key, row) in other_once {
+            match self.once.get(&key) {
+                Some(&prev) => again.push((prev, base + row, key)),
+                None => {
+                    self.once.insert(key, base + row);
                 }
             }
         }
@@ -273,9 +289,8 @@ impl EventTable {
             .extend(other.client.iter().map(|&c| clients[c as usize]));
         self.file
             .extend(other.file.into_iter().map(|f| f + file_base));
-        for row in dropped {
-            self.records[row] = None;
-            self.bytes[row] = None;
+        for (prev, row, key) in again {
+            self.keep_larger(prev, row, &key);
         }
     }
 
@@ -357,6 +372,28 @@ mod tests {
         a.append(b);
         assert_eq!(a.records, vec![Some(5), None, None, Some(5)]);
         assert_eq!(a.len(), 4, "every row stays an event");
+    }
+
+    #[test]
+    fn the_largest_reported_volume_of_a_key_is_the_one_counted() {
+        let at = |n: i64| RawEvent {
+            time_ms: n,
+            account: "u",
+            records: Some(n),
+            ..Default::default()
+        };
+        let mut a = EventTable::default();
+        let f = a.add_file("day1.csv");
+        let s = a.source_code("salesforce");
+        a.push_once(s, f, "job", &at(10)); // in progress
+        a.push_once(s, f, "job", &at(40)); // a later, larger count
+        let mut b = EventTable::default();
+        let f = b.add_file("day2.csv");
+        let s = b.source_code("salesforce");
+        b.push_once(s, f, "job", &at(100)); // complete, logged in the next day's file
+        b.push_once(s, f, "job", &at(100)); // the same row exported twice
+        a.append(b);
+        assert_eq!(a.records, vec![None, None, Some(100), None]);
     }
 
     #[test]
