@@ -9,7 +9,8 @@
 //! | field              | type            | meaning |
 //! |--------------------|-----------------|---------|
 //! | `id`               | string          | stable id: `ew-` + 16 hex digits of a hash of source, account and window start |
-//! | `account`          | string          | the actor, as the log spells it (exact, not neutralised) |
+//! | `account`          | string          | the actor, as the log spells it (exact, not neutralised); for Salesforce the 15-character user id |
+//! | `account_name`     | string or null  | a readable name for an opaque account id, when the logs give one (a Salesforce Login row's username) |
 //! | `source`           | string          | the log family (`generic`, ...) |
 //! | `window_start`     | string          | RFC 3339 UTC, inclusive |
 //! | `window_end`       | string          | RFC 3339 UTC, exclusive |
@@ -60,6 +61,7 @@ use std::io::{self, Write};
 pub struct Alert {
     pub id: String,
     pub account: String,
+    pub account_name: Option<String>,
     pub source: String,
     pub window_start: String,
     pub window_end: String,
@@ -311,6 +313,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
     let mut alert = Alert {
         id: format!("ew-{:016x}", fnv1a(&[&source, &account, &window_start])),
         account,
+        account_name: events.aliases.get(&inc.account).cloned(),
         source,
         window_start,
         window_end: format_utc(inc.end_ms),
@@ -427,7 +430,7 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
     };
     let mut s = format!(
         "{} read {volume} in {} events {when}: {ratio} {compared} ({} {}; 99th percentile {}; chance {:.1e})",
-        neutralize(&a.account),
+        neutralize(&display_account(a)),
         thousands(a.events as f64),
         thousands(b.median),
         b.measure,
@@ -455,6 +458,14 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
     }
     s.push('.');
     s
+}
+
+/// The account as people read it: `id (name)` when the logs gave a name for an opaque id.
+fn display_account(a: &Alert) -> String {
+    match &a.account_name {
+        Some(n) if *n != a.account => format!("{} ({n})", a.account),
+        _ => a.account.clone(),
+    }
 }
 
 fn list(v: &[String]) -> String {
@@ -490,7 +501,7 @@ pub fn write_table(alerts: &[Alert], tz: &chrono_tz::Tz, out: &mut dyn Write) ->
             [
                 a.severity.as_str().to_uppercase(),
                 format!("{:.1}", a.score),
-                cell(&a.account, 40),
+                cell(&display_account(a), 60),
                 cell(&a.source, 12),
                 format!(
                     "{}-{} {}",

@@ -484,7 +484,7 @@ fn summary(
     for u in &detection.unscored {
         s.push_str(&format!(
             "  not scored: {} ({}): {} bulk {} window(s), but its history ({} {} window(s)) is too thin for a baseline and its source has too few other accounts to compare with\n",
-            neutralize(events.account_name(u.account)),
+            neutralize(&events.account_display(u.account)),
             neutralize(events.account_source(u.account)),
             u.windows,
             kind_name(u.kind),

@@ -8,6 +8,7 @@
 
 pub mod common;
 pub mod generic;
+pub mod salesforce;
 
 use crate::ingest::RowSink;
 use std::io::Read;
@@ -15,6 +16,8 @@ use std::io::Read;
 /// A readable log format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Salesforce Event Monitoring Event Log Files (CSV).
+    SalesforceElf,
     /// The generic schema as CSV with a header.
     GenericCsv,
     /// The generic schema as JSON Lines.
@@ -46,10 +49,20 @@ const GENERIC_FIELDS: &[(&str, &str)] = &[
 
 impl Format {
     /// Every format, in detection order (the generic ones last).
-    pub const ALL: [Format; 2] = [Format::GenericCsv, Format::GenericJsonl];
+    pub const ALL: [Format; 3] = [
+        Format::SalesforceElf,
+        Format::GenericCsv,
+        Format::GenericJsonl,
+    ];
 
     pub fn info(self) -> FormatInfo {
         match self {
+            Format::SalesforceElf => FormatInfo {
+                name: salesforce::NAME,
+                source: salesforce::SOURCE,
+                description: "Salesforce Event Monitoring Event Log Files (CSV): API, RestApi, BulkApi, BulkApi2, Report, ReportExport, Login",
+                fields: salesforce::FIELDS,
+            },
             Format::GenericCsv => FormatInfo {
                 name: "generic-csv",
                 source: generic::SOURCE,
@@ -79,6 +92,9 @@ impl Format {
     /// `{`, else generic CSV (which then needs its `timestamp` and `account` columns).
     pub fn sniff(head: &[u8]) -> Format {
         let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        if salesforce::sniff(head) {
+            return Format::SalesforceElf;
+        }
         match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::GenericJsonl,
             _ => Format::GenericCsv,
@@ -104,6 +120,7 @@ impl Format {
         sink: &mut RowSink<'_>,
     ) -> Result<(), String> {
         match self {
+            Format::SalesforceElf => salesforce::read(input, sink),
             Format::GenericCsv => generic::read_csv(input, columns, sink),
             Format::GenericJsonl => generic::read_jsonl(input, columns, sink),
         }
