@@ -9,6 +9,7 @@
 pub mod common;
 pub mod generic;
 pub mod salesforce;
+pub mod salesforce_rtem;
 
 use crate::ingest::RowSink;
 use std::io::Read;
@@ -18,6 +19,8 @@ use std::io::Read;
 pub enum Format {
     /// Salesforce Event Monitoring Event Log Files (CSV).
     SalesforceElf,
+    /// Salesforce Real-Time Event Monitoring exports (CSV or JSON).
+    SalesforceRtem,
     /// The generic schema as CSV with a header.
     GenericCsv,
     /// The generic schema as JSON Lines.
@@ -63,6 +66,12 @@ impl Format {
                 description: "Salesforce Event Monitoring Event Log Files (CSV): API, RestApi, BulkApi, BulkApi2, Report, ReportExport, Login",
                 fields: salesforce::FIELDS,
             },
+            Format::SalesforceRtem => FormatInfo {
+                name: salesforce_rtem::NAME,
+                source: salesforce_rtem::SOURCE,
+                description: "Salesforce Real-Time Event Monitoring exports (CSV or JSON): ApiEvent, ReportEvent, BulkApiResultEvent",
+                fields: salesforce_rtem::FIELDS,
+            },
             Format::GenericCsv => FormatInfo {
                 name: "generic-csv",
                 source: generic::SOURCE,
@@ -95,6 +104,9 @@ impl Format {
         if salesforce::sniff(head) {
             return Format::SalesforceElf;
         }
+        if salesforce_rtem::sniff(head) {
+            return Format::SalesforceRtem;
+        }
         match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::GenericJsonl,
             _ => Format::GenericCsv,
@@ -121,6 +133,7 @@ impl Format {
     ) -> Result<(), String> {
         match self {
             Format::SalesforceElf => salesforce::read(input, sink),
+            Format::SalesforceRtem => salesforce_rtem::read(input, sink),
             Format::GenericCsv => generic::read_csv(input, columns, sink),
             Format::GenericJsonl => generic::read_jsonl(input, columns, sink),
         }
