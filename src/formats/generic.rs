@@ -203,7 +203,23 @@ fn resolve_header(header: &CsvHeader, map: &ColumnMap) -> Result<[Option<usize>;
 }
 
 /// Reads a generic JSON Lines file: one JSON object per line; blank lines are skipped.
+///
+/// A file whose first object has neither the timestamp nor the account field is not this format
+/// (it is skipped with that reason rather than every line rejected).
 pub fn read_jsonl(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> Result<(), String> {
+    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+    let head = std::io::BufRead::fill_buf(&mut input).map_err(|e| e.to_string())?;
+    let first = head
+        .split(|&b| b == b'\n')
+        .find(|l| !l.trim_ascii().is_empty());
+    if let Some(Ok(v)) = first.map(serde_json::from_slice::<serde_json::Value>) {
+        let (ts, acct) = (map.column(Field::Timestamp), map.column(Field::Account));
+        if v.is_object() && json_text(&v, ts).is_none() && json_text(&v, acct).is_none() {
+            return Err(format!(
+                "the first record has no {ts:?} or {acct:?} field (map them with --map timestamp=FIELD --map account=FIELD)"
+            ));
+        }
+    }
     read_json_lines(input, sink, |value, line, sink| {
         let vals: [Option<Cow<'_, str>>; 8] = Field::ALL.map(|f| json_text(value, map.column(f)));
         match to_event(&vals) {
@@ -350,6 +366,17 @@ mod tests {
         assert_eq!(t.time[0], parse_timestamp("2024-12-31T23:00:00Z").unwrap());
         assert_eq!(rej[0].line, 3);
         assert_eq!(rej[2].reason, RejectReason::BadRecords);
+    }
+
+    #[test]
+    fn json_lines_of_another_shape_are_not_generic() {
+        let (_, rep, _, res) = run(
+            "{\"eventTime\":\"2025-01-01T00:00:00Z\",\"user\":\"a\"}\n",
+            &ColumnMap::default(),
+            true,
+        );
+        assert!(res.unwrap_err().contains("--map timestamp=FIELD"));
+        assert_eq!(rep.rows_read, 0);
     }
 
     #[test]

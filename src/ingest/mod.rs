@@ -347,6 +347,13 @@ fn read_one(input: &Input, cfg: &IngestConfig) -> FileOutcome {
             file,
             rejects,
         },
+        Err(reason) if cfg.format.is_none() && format.source() == formats::generic::SOURCE => {
+            let known: Vec<&str> = Format::ALL.iter().map(|f| f.info().name).collect();
+            skip(format!(
+                "not a recognised log format ({}): as generic: {reason}",
+                known.join(", ")
+            ))
+        }
         Err(reason) => skip(reason),
     }
 }
