@@ -52,8 +52,9 @@ const GENERIC_FIELDS: &[(&str, &str)] = &[
 
 impl Format {
     /// Every format, in detection order (the generic ones last).
-    pub const ALL: [Format; 3] = [
+    pub const ALL: [Format; 4] = [
         Format::SalesforceElf,
+        Format::SalesforceRtem,
         Format::GenericCsv,
         Format::GenericJsonl,
     ];

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod exit_codes;
+mod formats;
 mod sample;
 
 use exfilwatch::alert::Alert;

@@ -1,0 +1,113 @@
+//! Vendor formats through the binary: recognition, mixed folders, unrecognised files.
+
+use super::*;
+
+fn fixtures(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+#[test]
+fn formats_lists_every_format_with_its_fields() {
+    let out = run(&["formats"], None);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in [
+        "salesforce-elf",
+        "salesforce-rtem",
+        "generic-csv",
+        "generic-jsonl",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    assert!(text.contains("ROWS_PROCESSED"), "{text}");
+}
+
+#[test]
+fn a_folder_of_event_log_files_is_one_dataset() {
+    let dir = fixtures("salesforce");
+    let out = run(
+        &[
+            "scan",
+            dir.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--min-severity",
+            "low",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    // Login 2 rows, API 2, Report 1, BulkApi2 3 + 2: ten rows, the two logins as context.
+    assert!(
+        err.contains("5 file(s), 10 rows read: 10 used (2 as context only), 0 rejected"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 account(s)"),
+        "two users, 15- and 18-character ids merged: {err}"
+    );
+}
+
+#[test]
+fn a_mixed_folder_keeps_each_source_apart_and_names_unrecognised_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample_file(), dir.path().join("generic.csv.gz")).unwrap();
+    for f in std::fs::read_dir(fixtures("salesforce")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    // A CSV of no known format.
+    write(dir.path(), "inventory.csv", b"sku,quantity\nA-1,4\n");
+    // The same user name in the generic export as a Salesforce user id: different accounts.
+    let d = dir.path().to_str().unwrap();
+    let out = run(&["scan", d, "--format", "jsonl"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a = alerts(&out);
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_is_theft(&a[0]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("102 account(s)"),
+        "100 generic + 2 Salesforce: {err}"
+    );
+    assert!(
+        err.contains("skipped")
+            && err.contains("inventory.csv")
+            && err.contains("not a recognised log format"),
+        "{err}"
+    );
+    let strict = run(&["scan", d, "--strict"], None);
+    assert_eq!(strict.status.code(), Some(3));
+}
+
+#[test]
+fn a_forced_format_is_used_for_every_file() {
+    let f = fixtures("salesforce").join("2025-06-30_API.csv");
+    let out = run(
+        &["scan", f.to_str().unwrap(), "--log-format", "generic-csv"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "read as generic it has no account column"
+    );
+    // Its TIMESTAMP column matches the generic `timestamp` (names match case-insensitively),
+    // but it has no `account` column.
+    assert!(
+        stderr(&out).contains("no column \"account\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &[
+            "scan",
+            f.to_str().unwrap(),
+            "--log-format",
+            "salesforce-elf",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
