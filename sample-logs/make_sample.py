@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import io
+import json
 import math
 import os
 import random
+import re
 import sys
 import time
 
@@ -547,6 +550,394 @@ def csv_field(s: str) -> str:
     return s
 
 
+# ------------------------------------------------------------------------------------------------
+# Vendor formats. The same rows are written in a vendor's layout. Everything added here (ids,
+# keys, run times, context rows) comes from hashes of the seed and from Random instances of its
+# own, so the generic output and its events stay exactly as they are.
+
+FORMATS = ("generic", "salesforce-elf", "cloudtrail")
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def hash_token(text: str, n: int, alphabet: str = B62) -> str:
+    """n characters of `alphabet` derived from `text` (stable across runs and machines)."""
+    v = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=24).digest(), "big")
+    k = len(alphabet)
+    out = []
+    for _ in range(n):
+        v, i = divmod(v, k)
+        out.append(alphabet[i])
+    return "".join(out)
+
+
+def compact_prefixes() -> list[str]:
+    import datetime as dt
+
+    e = dt.date(*EPOCH_DATE)
+    return [(e + dt.timedelta(days=d)).strftime("%Y%m%d") for d in range(DAYS + 1)]
+
+
+def quote_all(values) -> str:
+    return ",".join('"' + v.replace('"', '""') + '"' for v in values) + "\n"
+
+
+def local_part(account: str) -> str:
+    return account.split("@")[0]
+
+
+def remove_stale(root: str, pattern: "re.Pattern[str]", written: set[str]) -> int:
+    """Removes files under `root` named like this generator's output but not written this run."""
+    n = 0
+    if not os.path.isdir(root):
+        return 0
+    for d, _, files in os.walk(root):
+        for f in files:
+            path = os.path.join(d, f)
+            if pattern.match(f) and os.path.abspath(path) not in written:
+                os.remove(path)
+                n += 1
+    return n
+
+
+# --- Salesforce Event Monitoring: Event Log Files -----------------------------------------------
+
+SF_ORG_ID = "00D5j00000Nw1Ar"
+SF_API_VERSION = "62.0"
+SF_INTERNAL_IP = "Salesforce.com IP"
+SF_INTERNAL_SHARE = 0.10  # share of integration users' API rows logged as internal calls
+SF_SESSION_GAP = 3 * MS_HOUR  # a new session (and Login row) after this long without events
+SF_COMMON = (
+    "EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "RUN_TIME", "CPU_TIME",
+    "URI", "SESSION_KEY", "LOGIN_KEY", "CLIENT_IP", "TIMESTAMP_DERIVED", "USER_ID_DERIVED",
+    "URI_ID_DERIVED",
+)
+SF_EXTRA = {
+    "API": ("METHOD_NAME", "API_TYPE", "API_VERSION", "CLIENT_NAME", "ENTITY_NAME", "ROWS_PROCESSED",
+            "RESPONSE_SIZE", "USER_AGENT"),
+    "Login": ("USER_NAME", "BROWSER_TYPE", "LOGIN_STATUS", "SOURCE_IP", "LOGIN_TYPE"),
+}
+SF_FILE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}_(API|Login)\.csv$")
+
+
+def sf_id18(id15: str) -> str:
+    """The 18-character form of a Salesforce id: the 15 plus Salesforce's case checksum."""
+    suffix = ""
+    for i in range(3):
+        flags = sum(1 << j for j, c in enumerate(id15[5 * i:5 * i + 5]) if "A" <= c <= "Z")
+        suffix += "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[flags]
+    return id15 + suffix
+
+
+def sf_user_ids(accounts) -> dict[str, str]:
+    """A stable 15-character User id per account: key prefix 005, pod 5j, 6 characters of hash."""
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for acct in sorted(accounts):
+        k = 0
+        while True:
+            uid = "0055j0000" + hash_token(f"sf-user:{acct}:{k}" if k else f"sf-user:{acct}", 6)
+            if uid not in taken:
+                break
+            k += 1
+        taken.add(uid)
+        ids[acct] = uid
+    return ids
+
+
+def sf_client_name(ua: str) -> str:
+    return "" if ua.startswith("Mozilla/") else ua.split("/")[0]
+
+
+def sf_login_type(role: str, ua: str) -> tuple[str, str]:
+    """LOGIN_TYPE and URI of a Login row."""
+    if ua == THEFT_CLIENT:
+        return "Other Apex API", f"/services/Soap/u/{SF_API_VERSION}"
+    if role == "integration" or ua == DATALOADER:
+        return "Remote Access 2.0", "/services/oauth2/token"
+    return "Application", "/index.jsp"
+
+
+def write_salesforce(out: str, rows, roles: dict[str, str], theft, seed: int, t0: float) -> None:
+    r = random.Random(f"{seed}:salesforce-elf")
+    uid15 = sf_user_ids({x[1] for x in rows})
+    uid18 = {a: sf_id18(u) for a, u in uid15.items()}
+    iso = day_prefixes()
+    compact = compact_prefixes()
+
+    def ts(t: int) -> tuple[str, str]:
+        s = fmt_ts(t, iso)  # 2025-01-23T02:05:35.357Z
+        return compact[t // MS_DAY] + s[11:13] + s[14:16] + s[17:23], s
+
+    # Half of the files carry the 15-character USER_ID only, the other half USER_ID_DERIVED only
+    # (alternating by day, API and Login opposite), so a reader must treat both as one user.
+    def ids(kind: str, day: int, acct: str) -> tuple[str, str]:
+        if (day + (kind == "Login")) % 2 == 0:
+            return uid15[acct], ""
+        return "", uid18[acct]
+
+    api: dict[int, list[str]] = {}
+    logins: list[tuple] = []
+    sessions: dict[tuple, list] = {}  # (account, ip, client) -> [login time, last event, keys]
+    theft_rows = []
+    n_internal = n_integration = 0
+    for i, (t, acct, action, obj, n, b, ip, ua) in enumerate(rows):
+        key = (acct, ip, ua)
+        s = sessions.get(key)
+        if (s is None or t - s[1] >= SF_SESSION_GAP
+                or (t - s[0] >= 12 * MS_HOUR and t // MS_DAY != s[0] // MS_DAY)):
+            if ip == THEFT_IP:  # the thief logs in just before 02:00, then starts at 02:05
+                login_t = THEFT_DAY * MS_DAY + 2 * MS_HOUR - r.randrange(60_000, 240_000)
+            else:
+                login_t = t - r.randrange(60_000, 300_000)
+            skeys = (hash_token(f"{seed}:session:{acct}:{t}", 16),
+                     hash_token(f"{seed}:login:{acct}:{t}", 16))
+            s = sessions[key] = [login_t, t, skeys]
+            if login_t >= 0:  # sessions already open when the month starts have no Login row
+                logins.append((login_t, acct, ip, ua, skeys))
+        s[1] = t
+        role = roles[acct]
+        client_ip = ip
+        if role == "integration":
+            n_integration += 1
+            if r.random() < SF_INTERNAL_SHARE:
+                client_ip = SF_INTERNAL_IP
+                n_internal += 1
+        run = int(25 + n * 0.35 * r.uniform(0.6, 1.6))
+        cpu = int(run * r.uniform(0.15, 0.55))
+        compact_ts, iso_ts = ts(t)
+        day = t // MS_DAY
+        u15, u18 = ids("API", day, acct)
+        row = (
+            "API", compact_ts, hash_token(f"{seed}:request:{i}", 22), SF_ORG_ID, u15, str(run),
+            str(cpu), f"/services/Soap/u/{SF_API_VERSION}/{SF_ORG_ID}", s[2][0], s[2][1],
+            client_ip, iso_ts, u18, "",
+            "query", "P" if ua == DATALOADER else "E", SF_API_VERSION, sf_client_name(ua), obj,
+            str(n), str(b), ua,
+        )
+        api.setdefault(day, []).append(quote_all(row))
+        if ip == THEFT_IP:
+            theft_rows.append((iso_ts, u15 or u18, n, b))
+    login_lines: dict[int, list[str]] = {}
+    theft_login = None
+    for k, (t, acct, ip, ua, skeys) in enumerate(sorted(logins, key=lambda x: (x[0], x[1]))):
+        compact_ts, iso_ts = ts(t)
+        day = t // MS_DAY
+        u15, u18 = ids("Login", day, acct)
+        ltype, uri = sf_login_type(roles[acct], ua)
+        run = 40 + r.randrange(0, 260)
+        row = (
+            "Login", compact_ts, hash_token(f"{seed}:login-request:{k}", 22), SF_ORG_ID, u15,
+            str(run), str(int(run * r.uniform(0.2, 0.5))), uri, skeys[0], skeys[1], ip, iso_ts,
+            u18, "",
+            acct, ua, "LOGIN_NO_ERROR", ip, ltype,
+        )
+        login_lines.setdefault(day, []).append(quote_all(row))
+        if ip == THEFT_IP:
+            theft_login = iso_ts
+
+    os.makedirs(out, exist_ok=True)
+    written: set[str] = set()
+    sizes = 0
+    for kind, per_day in (("API", api), ("Login", login_lines)):
+        header = quote_all(SF_COMMON + SF_EXTRA[kind])
+        for day in sorted(per_day):
+            path = os.path.join(out, f"{iso[day][:10]}_{kind}.csv")
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(header)
+                f.writelines(per_day[day])
+            written.add(os.path.abspath(path))
+            sizes += os.path.getsize(path)
+    stale = remove_stale(out, SF_FILE_RE, written)
+
+    w = sys.stderr.write
+    n_api = sum(len(v) for v in api.values())
+    n_login = sum(len(v) for v in login_lines.values())
+    w(f"wrote {out}: salesforce-elf, {len(written)} files ({len(api)} API, {len(login_lines)} Login), "
+      f"{n_api} API rows, {n_login} Login rows, {len(uid15)} users, {sizes} bytes, "
+      f"{n_internal}/{n_integration} integration API rows with CLIENT_IP '{SF_INTERNAL_IP}'"
+      f"{f', removed {stale} stale files' if stale else ''}, {time.monotonic() - t0:.1f}s\n")
+    if theft:
+        day = THEFT_DAY
+        w(f"theft: USER_ID={uid15[THEFT_ACCOUNT]} USER_ID_DERIVED={uid18[THEFT_ACCOUNT]} "
+          f"USER_NAME={THEFT_ACCOUNT} file={iso[day][:10]}_API.csv (USER_ID column "
+          f"{'set' if ids('API', day, THEFT_ACCOUNT)[0] else 'empty, USER_ID_DERIVED set'}) "
+          f"api_rows={len(theft_rows)} ROWS_PROCESSED={sum(x[2] for x in theft_rows)} "
+          f"RESPONSE_SIZE={sum(x[3] for x in theft_rows)} first={theft_rows[0][0]} "
+          f"last={theft_rows[-1][0]} CLIENT_IP={THEFT_IP} USER_AGENT={THEFT_CLIENT} "
+          f"login={theft_login} ({iso[day][:10]}_Login.csv)\n")
+    else:
+        w("theft: none (--no-theft)\n")
+
+
+# --- AWS CloudTrail: S3 data events --------------------------------------------------------------
+
+AWS_ACCOUNT = "123456789012"
+AWS_REGION = "eu-west-1"
+S3_BUCKET = "northwind-crm-exports"
+S3_DENIED_BUCKET = "northwind-finance-reports"
+S3_RECORDS_PER_OBJECT = 1000  # one GetObject per started 1,000 records
+CT_PREFIX = ("AWSLogs", AWS_ACCOUNT, "CloudTrail", AWS_REGION)
+CT_FILE_RE = re.compile(rf"^{AWS_ACCOUNT}_CloudTrail_{AWS_REGION}_\d{{8}}T\d{{4}}Z_[0-9A-Za-z]{{16}}\.json\.gz$")
+TLS = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256"}
+UPPER36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+HEX = "0123456789ABCDEF"
+
+
+def ct_identity(acct: str) -> dict:
+    name = local_part(acct)
+    return {
+        "type": "IAMUser",
+        "principalId": "AIDA" + hash_token(f"aws-principal:{acct}", 17, UPPER36),
+        "arn": f"arn:aws:iam::{AWS_ACCOUNT}:user/{name}",
+        "accountId": AWS_ACCOUNT,
+        "accessKeyId": "AKIA" + hash_token(f"aws-key:{acct}", 16, UPPER36),
+        "userName": name,
+    }
+
+
+def ct_event_id(text: str) -> str:
+    h = hash_token(text, 32, "0123456789abcdef")
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+
+
+def ct_record(seed_text: str, ident: dict, t: int, iso: list[str], name: str, ip: str, ua: str,
+              bucket: str | None, key: str | None, nbytes_out: int | None, error: bool) -> dict:
+    rec = {
+        "eventVersion": "1.08",
+        "userIdentity": ident,
+        "eventTime": fmt_ts(t, iso)[:19] + "Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": name,
+        "awsRegion": AWS_REGION,
+        "sourceIPAddress": ip,
+        "userAgent": ua,
+    }
+    host = f"{bucket}.s3.{AWS_REGION}.amazonaws.com" if bucket else f"s3.{AWS_REGION}.amazonaws.com"
+    if error:
+        rec["errorCode"] = "AccessDenied"
+        rec["errorMessage"] = "Access Denied"
+    rec["requestParameters"] = {"bucketName": bucket, "Host": host, "key": key} if bucket else {"Host": host}
+    rec["responseElements"] = None
+    extra = {"SignatureVersion": "SigV4", "CipherSuite": TLS["cipherSuite"], "bytesTransferredIn": 0,
+             "AuthenticationMethod": "AuthHeader"}
+    if nbytes_out is not None:
+        extra["bytesTransferredOut"] = nbytes_out
+    rec["additionalEventData"] = extra
+    rec["requestID"] = hash_token(f"req:{seed_text}", 16, HEX)
+    rec["eventID"] = ct_event_id(f"evt:{seed_text}")
+    rec["readOnly"] = True
+    if bucket:
+        rec["resources"] = [
+            {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{key}"},
+            {"accountId": AWS_ACCOUNT, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"},
+        ]
+    rec["eventType"] = "AwsApiCall"
+    rec["managementEvent"] = bucket is None
+    rec["recipientAccountId"] = AWS_ACCOUNT
+    rec["eventCategory"] = "Management" if bucket is None else "Data"
+    rec["tlsDetails"] = dict(TLS, clientProvidedHostHeader=host)
+    return rec
+
+
+def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0: float) -> None:
+    r = random.Random(f"{seed}:cloudtrail")
+    iso = day_prefixes()
+    idents = {a: ct_identity(a) for a in sorted({x[1] for x in rows})}
+    hours: dict[int, list[tuple]] = {}  # hour -> [(t, seq, record)]
+    seq = 0
+
+    def add(t: int, rec: dict) -> None:
+        nonlocal seq
+        hours.setdefault(t // MS_HOUR, []).append((t, seq, rec))
+        seq += 1
+
+    n_get = 0
+    theft_recs = []
+    by_acct: dict[str, list[int]] = {}
+    for i, (t, acct, action, obj, n, b, ip, ua) in enumerate(rows):
+        by_acct.setdefault(acct, []).append(i)
+        parts = max(1, -(-n // S3_RECORDS_PER_OBJECT))
+        base, rem = divmod(b, parts)
+        stem = f"{obj}/{iso[t // MS_DAY][:10]}/{hash_token(f'{seed}:key:{i}', 12).lower()}"
+        for k in range(parts):
+            size = base + (1 if k < rem else 0)
+            key = f"{stem}.csv" if parts == 1 else f"{stem}-part-{k:04d}.csv"
+            rec = ct_record(f"{seed}:{i}:{k}", idents[acct], t, iso, "GetObject", ip, ua,
+                            S3_BUCKET, key, size, False)
+            add(t, rec)
+            n_get += 1
+            if ip == THEFT_IP:
+                theft_recs.append(rec)
+
+    # Context: a few AccessDenied GetObject calls by 3 ordinary accounts, on a bucket they may not
+    # read, a few seconds before one of their own events (same hour, IP and client).
+    ordinary = sorted(a for a, role in roles.items()
+                      if role in ("agent", "office") and a not in SPECIAL and a in by_acct)
+    denied_accounts = r.sample(ordinary, 3)
+    n_denied = 0
+    for acct in denied_accounts:
+        idx = by_acct[acct]
+        for j in sorted(r.sample(range(len(idx)), r.randint(2, 5))):
+            t, _, _, _, _, _, ip, ua = rows[idx[j]]
+            td = max(t - t % MS_HOUR, t - r.randrange(1_000, 30_000))
+            key = f"payroll/2025-01/{hash_token(f'{seed}:denied:{acct}:{j}', 10).lower()}.csv"
+            add(td, ct_record(f"{seed}:denied:{acct}:{j}", idents[acct], td, iso, "GetObject", ip, ua,
+                              S3_DENIED_BUCKET, key, None, True))
+            n_denied += 1
+    # Context: management events (ListBuckets) before each integration's nightly job and before
+    # each admin Data Loader burst.
+    n_mgmt = 0
+    seen: set[tuple] = set()
+    for t, acct, action, obj, n, b, ip, ua in rows:
+        if action != "bulk_export" or (acct, t // MS_DAY) in seen:
+            continue
+        seen.add((acct, t // MS_DAY))
+        tm = max(t - t % MS_HOUR, t - r.randrange(2_000, 20_000))
+        add(tm, ct_record(f"{seed}:list:{acct}:{t}", idents[acct], tm, iso, "ListBuckets", ip, ua,
+                          None, None, None, False))
+        n_mgmt += 1
+
+    base_dir = os.path.join(out, *CT_PREFIX)
+    written: set[str] = set()
+    sizes = 0
+    n_records = 0
+    theft_files = []
+    for h in sorted(hours):
+        recs = sorted(hours[h], key=lambda x: (x[0], x[1]))
+        d = h // 24
+        ymd = iso[d][:10].split("-")
+        folder = os.path.join(base_dir, *ymd)
+        os.makedirs(folder, exist_ok=True)
+        name = (f"{AWS_ACCOUNT}_CloudTrail_{AWS_REGION}_{''.join(ymd)}T{h % 24:02d}00Z_"
+                f"{hash_token(f'{seed}:file:{h}', 16)}.json.gz")
+        body = json.dumps({"Records": [x[2] for x in recs]}, separators=(",", ":")).encode("ascii")
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(gzip.compress(body, compresslevel=6, mtime=0))
+        written.add(os.path.abspath(path))
+        sizes += os.path.getsize(path)
+        n_records += len(recs)
+        if any(x[2]["sourceIPAddress"] == THEFT_IP for x in recs):
+            theft_files.append(os.path.relpath(path, out))
+    stale = remove_stale(base_dir, CT_FILE_RE, written)
+
+    w = sys.stderr.write
+    w(f"wrote {out}: cloudtrail, {len(written)} hourly files under {'/'.join(CT_PREFIX)}/, "
+      f"{n_records} records ({n_get} GetObject with bytes, {n_denied} AccessDenied GetObject by "
+      f"{len(denied_accounts)} accounts, {n_mgmt} ListBuckets), {len(idents)} IAM users, {sizes} bytes"
+      f"{f', removed {stale} stale files' if stale else ''}, {time.monotonic() - t0:.1f}s\n")
+    if theft:
+        ident = idents[THEFT_ACCOUNT]
+        w(f"theft: arn={ident['arn']} principalId={ident['principalId']} "
+          f"accessKeyId={ident['accessKeyId']} GetObject={len(theft_recs)} (from {len(theft)} events) "
+          f"bytesTransferredOut={sum(x['additionalEventData']['bytesTransferredOut'] for x in theft_recs)} "
+          f"first={theft_recs[0]['eventTime']} last={theft_recs[-1]['eventTime']} "
+          f"sourceIPAddress={THEFT_IP} userAgent={THEFT_CLIENT} bucket={S3_BUCKET} "
+          f"file={', '.join(theft_files)}\n")
+    else:
+        w("theft: none (--no-theft)\n")
+
+
 TRAVEL_IP = None  # set in main()
 
 
@@ -555,12 +946,27 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--accounts", type=int, default=100, help="total accounts (default 100)")
     ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    ap.add_argument("--out", default=DEFAULT_OUT, help="output path (default: the committed sample)")
-    ap.add_argument("--no-gzip", action="store_true", help="write plain CSV")
+    ap.add_argument("--format", choices=FORMATS, default="generic",
+                    help="generic (default): one CSV file; salesforce-elf: a folder of daily Event "
+                         "Log Files; cloudtrail: an AWSLogs/ tree of hourly gzipped JSON files")
+    ap.add_argument("--out", default=None,
+                    help="output path (generic, default: the committed sample); output directory "
+                         "(salesforce-elf, cloudtrail; required)")
+    ap.add_argument("--no-gzip", action="store_true", help="write plain CSV (generic only)")
     ap.add_argument("--no-theft", action="store_true", help="do not plant the theft")
     a = ap.parse_args(argv)
     if a.accounts < 20:
         ap.error("--accounts must be at least 20")
+    if a.format == "generic":
+        if a.out is None:
+            a.out = DEFAULT_OUT
+    else:
+        if a.out is None:
+            ap.error(f"--format {a.format} needs --out DIR (a directory)")
+        if os.path.exists(a.out) and not os.path.isdir(a.out):
+            ap.error(f"--out {a.out} exists and is not a directory")
+        if a.no_gzip:
+            ap.error("--no-gzip applies to --format generic only")
     t0 = time.monotonic()
 
     rng = random.Random(a.seed)
@@ -579,6 +985,12 @@ def main(argv=None) -> int:
     theft = [] if a.no_theft else gen_theft(rows, a.seed)
     rows = [x for x in rows if 0 <= x[0] < END_MS]
     rows.sort()
+
+    if a.format != "generic":
+        roles = {p.account: p.role for p in people}
+        writer = write_salesforce if a.format == "salesforce-elf" else write_cloudtrail
+        writer(a.out, rows, roles, theft, a.seed, t0)
+        return 0
 
     prefixes = day_prefixes()
     quoted = {}

@@ -481,6 +481,33 @@ fn summary(
         n(feats.daily.len() as u64),
         n(detection.scored as u64),
     ));
+    if !detection.thin.is_empty() {
+        let names: Vec<String> = detection
+            .thin
+            .iter()
+            .take(5)
+            .map(|t| {
+                format!(
+                    "{} ({} h)",
+                    neutralize(&events.account_display(t.account)),
+                    t.hours_with_volume
+                )
+            })
+            .collect();
+        let without = detection.thin.iter().filter(|t| !t.population).count();
+        s.push_str(&format!(
+            "  history too thin for a baseline of their own (read data in fewer than {} hours): {} account(s){}: {}{}\n",
+            detect::MIN_HISTORY_HOURS,
+            detection.thin.len(),
+            if without > 0 {
+                format!(", {without} of them with too few other accounts in their source to compare with (their bulk windows are not scored)")
+            } else {
+                " (compared with the other accounts of their source)".to_owned()
+            },
+            names.join(", "),
+            if detection.thin.len() > 5 { ", ..." } else { "" },
+        ));
+    }
     for u in &detection.unscored {
         s.push_str(&format!(
             "  not scored: {} ({}): {} bulk {} window(s), but its history ({} {} window(s)) is too thin for a baseline and its source has too few other accounts to compare with\n",

@@ -213,6 +213,19 @@ pub struct Detection {
     pub scored: usize,
     /// Accounts with bulk windows that had no baseline to score them against.
     pub unscored: Vec<Unscored>,
+    /// Accounts that read data (windows with records or bytes) in fewer than
+    /// [`MIN_HISTORY_HOURS`] hours: too thin for a baseline of their own.
+    pub thin: Vec<Thin>,
+}
+
+/// An account whose own history is too thin for a baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thin {
+    pub account: u32,
+    /// Hourly windows in which it read data.
+    pub hours_with_volume: usize,
+    /// Whether its source has enough other accounts for a population baseline.
+    pub population: bool,
 }
 
 /// One account's active local days, and those whose daily window brought a new IP or client.
@@ -342,6 +355,22 @@ fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut 
         Some(w) => w.kind,
         None => return,
     };
+    if kind == WindowKind::Hour {
+        let hours = windows
+            .iter()
+            .filter(|w| w.records.is_some() || w.bytes.is_some())
+            .count();
+        if hours > 0 && hours < MIN_HISTORY_HOURS {
+            let population = [Measure::Records, Measure::Bytes]
+                .into_iter()
+                .any(|m| !population_history(ctx, account, kind, m).is_empty());
+            out.thin.push(Thin {
+                account,
+                hours_with_volume: hours,
+                population,
+            });
+        }
+    }
     // Full-history logs per measure, for a cheap first pass: a window at or below the account's
     // 80th percentile cannot be surprising.
     let full = |m: Measure| {
@@ -748,6 +777,11 @@ mod tests {
     fn a_window_with_no_history_and_no_population_is_reported_unscored() {
         let (_, d) = run(&[theft("lonely", 0, 20_000)]);
         assert!(d.findings.is_empty());
+        assert_eq!(d.thin.len(), 1);
+        assert_eq!(
+            (d.thin[0].hours_with_volume, d.thin[0].population),
+            (1, false)
+        );
         assert_eq!(
             d.unscored.len(),
             2,
