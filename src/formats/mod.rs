@@ -8,6 +8,8 @@
 
 pub mod common;
 pub mod generic;
+pub mod m365;
+pub mod snowflake;
 
 use crate::ingest::RowSink;
 use std::io::Read;
@@ -15,6 +17,10 @@ use std::io::Read;
 /// A readable log format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Microsoft 365 Unified Audit Log (Purview CSV, Management API JSON, Sentinel).
+    M365,
+    /// Snowflake ACCOUNT_USAGE.QUERY_HISTORY as CSV.
+    Snowflake,
     /// The generic schema as CSV with a header.
     GenericCsv,
     /// The generic schema as JSON Lines.
@@ -46,10 +52,28 @@ const GENERIC_FIELDS: &[(&str, &str)] = &[
 
 impl Format {
     /// Every format, in detection order (the generic ones last).
-    pub const ALL: [Format; 2] = [Format::GenericCsv, Format::GenericJsonl];
+    pub const ALL: [Format; 4] = [
+        Format::M365,
+        Format::Snowflake,
+        Format::GenericCsv,
+        Format::GenericJsonl,
+    ];
 
     pub fn info(self) -> FormatInfo {
         match self {
+            Format::M365 => FormatInfo {
+                name: m365::NAME,
+                source: m365::SOURCE,
+                description: "Microsoft 365 Unified Audit Log: Purview CSV export (AuditData), \
+                              Management Activity API JSON, Sentinel OfficeActivity",
+                fields: m365::FIELDS,
+            },
+            Format::Snowflake => FormatInfo {
+                name: snowflake::NAME,
+                source: snowflake::SOURCE,
+                description: "Snowflake ACCOUNT_USAGE.QUERY_HISTORY exported as CSV",
+                fields: snowflake::FIELDS,
+            },
             Format::GenericCsv => FormatInfo {
                 name: "generic-csv",
                 source: generic::SOURCE,
@@ -79,6 +103,12 @@ impl Format {
     /// `{`, else generic CSV (which then needs its `timestamp` and `account` columns).
     pub fn sniff(head: &[u8]) -> Format {
         let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        if m365::sniff(head) {
+            return Format::M365;
+        }
+        if snowflake::sniff(head) {
+            return Format::Snowflake;
+        }
         match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::GenericJsonl,
             _ => Format::GenericCsv,
@@ -104,6 +134,8 @@ impl Format {
         sink: &mut RowSink<'_>,
     ) -> Result<(), String> {
         match self {
+            Format::M365 => m365::read(input, sink),
+            Format::Snowflake => snowflake::read(input, sink),
             Format::GenericCsv => generic::read_csv(input, columns, sink),
             Format::GenericJsonl => generic::read_jsonl(input, columns, sink),
         }
