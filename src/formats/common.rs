@@ -138,6 +138,9 @@ pub fn read_csv_rows<H>(
         Ok(false) => return Ok(()),
         Err(e) => return Err(format!("cannot read the header: {e}")),
     };
+    // With CRLF line ends the reader stops a record at its '\r' and counts the '\n' only when
+    // it reads the next record, so right after the header the line count has not moved on.
+    let crlf = rdr.position().line() == 1 + newlines(&rec);
     let map = on_header(&header)?;
     let width = header.names.len();
     loop {
@@ -158,7 +161,7 @@ pub fn read_csv_rows<H>(
                 continue;
             }
         }
-        let line = start_line(&rdr, &rec, tracker.get());
+        let line = start_line(&rdr, &rec, tracker.get(), crlf);
         if rec.len() == 1 && rec.get(0).is_some_and(<[u8]>::is_empty) {
             continue;
         }
@@ -209,15 +212,25 @@ impl<R: Read> Read for EndTracking<R> {
 /// The csv reader's own record position points *before* any blank lines it skipped, so it is
 /// wrong after a blank line. The line count after the record is right, so count back from it:
 /// minus the newlines inside quoted fields, minus the record's own terminator (absent only for a
-/// last line with no newline at the end of the stream).
-fn start_line<R: Read>(rdr: &csv::Reader<R>, rec: &csv::ByteRecord, end: StreamEnd) -> u64 {
+/// last line with no newline at the end of the stream, and not yet counted in a CRLF file).
+fn start_line<R: Read>(
+    rdr: &csv::Reader<R>,
+    rec: &csv::ByteRecord,
+    end: StreamEnd,
+    crlf: bool,
+) -> u64 {
     let after = rdr.position();
-    let inner_newlines = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
     let unterminated = end.eof && after.byte() == end.bytes && end.last != b'\n';
+    let terminator = u64::from(!unterminated && !crlf);
     after
         .line()
-        .saturating_sub(inner_newlines + u64::from(!unterminated))
+        .saturating_sub(newlines(rec) + terminator)
         .max(1)
+}
+
+/// The newlines inside a record's quoted fields.
+fn newlines(rec: &csv::ByteRecord) -> u64 {
+    rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Reads JSON Lines: one JSON object per line, handed to `on_value` with its line number.
@@ -276,6 +289,29 @@ mod tests {
         };
         assert_eq!(h.find(&["TIMESTAMP_DERIVED", "TIMESTAMP"]), Some(1));
         assert_eq!(h.find(&["nope"]), None);
+    }
+
+    #[test]
+    fn line_numbers_with_crlf_line_ends() {
+        let data = "a,b\r\n1,\"x\r\ny\"\r\n\r\n3\r\n4,z\r\n5\r\n6,w";
+        let mut table = crate::ingest::event::EventTable::default();
+        let mut report = crate::ingest::report::FileReport::default();
+        let mut rejects = Vec::new();
+        let mut rows = Vec::new();
+        {
+            let mut sink = RowSink::new(&mut table, &mut report, &mut rejects, "t", "generic");
+            read_csv_rows(
+                data.as_bytes(),
+                &mut sink,
+                |_| Ok(()),
+                |_, row, _| rows.push(row.line),
+            )
+            .unwrap();
+        }
+        // Row 1 spans lines 2-3, line 4 is blank, lines 5 and 7 have one field.
+        assert_eq!(rows, vec![2, 6, 8]);
+        let bad: Vec<u64> = rejects.iter().map(|r| r.line).collect();
+        assert_eq!(bad, vec![5, 7]);
     }
 
     #[test]

@@ -8,8 +8,10 @@
 
 pub mod common;
 pub mod generic;
+pub mod m365;
 pub mod salesforce;
 pub mod salesforce_rtem;
+pub mod snowflake;
 
 use crate::ingest::RowSink;
 use std::io::Read;
@@ -21,6 +23,10 @@ pub enum Format {
     SalesforceElf,
     /// Salesforce Real-Time Event Monitoring exports (CSV or JSON).
     SalesforceRtem,
+    /// Microsoft 365 Unified Audit Log (Purview CSV, Management API JSON, Sentinel).
+    M365,
+    /// Snowflake ACCOUNT_USAGE.QUERY_HISTORY as CSV.
+    Snowflake,
     /// The generic schema as CSV with a header.
     GenericCsv,
     /// The generic schema as JSON Lines.
@@ -52,9 +58,11 @@ const GENERIC_FIELDS: &[(&str, &str)] = &[
 
 impl Format {
     /// Every format, in detection order (the generic ones last).
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 6] = [
         Format::SalesforceElf,
         Format::SalesforceRtem,
+        Format::M365,
+        Format::Snowflake,
         Format::GenericCsv,
         Format::GenericJsonl,
     ];
@@ -72,6 +80,19 @@ impl Format {
                 source: salesforce_rtem::SOURCE,
                 description: "Salesforce Real-Time Event Monitoring exports (CSV or JSON): ApiEvent, ReportEvent, BulkApiResultEvent",
                 fields: salesforce_rtem::FIELDS,
+            },
+            Format::M365 => FormatInfo {
+                name: m365::NAME,
+                source: m365::SOURCE,
+                description: "Microsoft 365 Unified Audit Log: Purview CSV export (AuditData), \
+                              Management Activity API JSON, Sentinel OfficeActivity",
+                fields: m365::FIELDS,
+            },
+            Format::Snowflake => FormatInfo {
+                name: snowflake::NAME,
+                source: snowflake::SOURCE,
+                description: "Snowflake ACCOUNT_USAGE.QUERY_HISTORY exported as CSV",
+                fields: snowflake::FIELDS,
             },
             Format::GenericCsv => FormatInfo {
                 name: "generic-csv",
@@ -108,6 +129,12 @@ impl Format {
         if salesforce_rtem::sniff(head) {
             return Format::SalesforceRtem;
         }
+        if m365::sniff(head) {
+            return Format::M365;
+        }
+        if snowflake::sniff(head) {
+            return Format::Snowflake;
+        }
         match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::GenericJsonl,
             _ => Format::GenericCsv,
@@ -135,6 +162,8 @@ impl Format {
         match self {
             Format::SalesforceElf => salesforce::read(input, sink),
             Format::SalesforceRtem => salesforce_rtem::read(input, sink),
+            Format::M365 => m365::read(input, sink),
+            Format::Snowflake => snowflake::read(input, sink),
             Format::GenericCsv => generic::read_csv(input, columns, sink),
             Format::GenericJsonl => generic::read_jsonl(input, columns, sink),
         }

@@ -28,7 +28,8 @@ impl std::error::Error for TimeError {}
 /// Parses an RFC 3339 / ISO 8601 date-time into milliseconds since the epoch (UTC).
 ///
 /// Accepted: `YYYY-MM-DD` then `T`, `t` or a space, then `HH:MM[:SS[.fraction]]`, then
-/// optionally `Z`, `z`, `+HH:MM`, `+HHMM` or `+HH` (or `-`). Surrounding white space is ignored.
+/// optionally `Z`, `z`, `+HH:MM`, `+HHMM` or `+HH` (or `-`); the offset may follow one space, as
+/// Snowflake writes it (`2024-04-10 12:34:56.789 -0700`). Surrounding white space is ignored.
 /// Years 1970 to 9999 are accepted; a leap second (`:60`) is read as `:59.999`.
 pub fn parse_timestamp(s: &str) -> Result<i64, TimeError> {
     let b = s.trim().as_bytes();
@@ -97,7 +98,7 @@ pub fn parse_timestamp(s: &str) -> Result<i64, TimeError> {
 fn parse_zone(z: &[u8]) -> Result<i64, TimeError> {
     match z {
         [] | [b'Z'] | [b'z'] => Ok(0),
-        [sign @ (b'+' | b'-'), rest @ ..] => {
+        [b' ', sign @ (b'+' | b'-'), rest @ ..] | [sign @ (b'+' | b'-'), rest @ ..] => {
             let (h, m) = match rest {
                 [_, _] => (digits(rest, 0, 2), Some(0)),
                 [_, _, b':', _, _] => (digits(rest, 0, 2), digits(rest, 3, 2)),
@@ -113,6 +114,77 @@ fn parse_zone(z: &[u8]) -> Result<i64, TimeError> {
         }
         _ => Err(TimeError("unexpected text after the time")),
     }
+}
+
+/// Parses a US-style date-time as Microsoft 365 exports show it, `9/20/2023 4:05:03 AM`: month,
+/// day and 4-digit year separated by `/`, a space, `H:MM[:SS]` (one or two digits for hour and
+/// month and day), then optionally `AM`/`PM` (12-hour clock; without it the hour is 0-23). The
+/// value carries no zone and is taken as UTC. Surrounding white space is ignored.
+pub fn parse_us_datetime(s: &str) -> Result<i64, TimeError> {
+    let s = s.trim();
+    let (date, rest) = s
+        .split_once(' ')
+        .ok_or(TimeError("no space between date and time"))?;
+    let mut parts = date.split('/');
+    let (Some(m), Some(d), Some(y), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TimeError("date is not M/D/YYYY"));
+    };
+    let month = small_number(m, 1, 2).ok_or(TimeError("month is not 1 or 2 digits"))?;
+    let day = small_number(d, 1, 2).ok_or(TimeError("day is not 1 or 2 digits"))?;
+    let year = small_number(y, 4, 4).ok_or(TimeError("year is not 4 digits"))?;
+    let rest = rest.trim_start();
+    let (clock, meridiem) = match rest.rsplit_once(' ') {
+        Some((c, m)) => (c.trim_end(), Some(m)),
+        None => (rest, None),
+    };
+    let mut hms = clock.split(':');
+    let (Some(h), Some(mi), sec, None) = (hms.next(), hms.next(), hms.next(), hms.next()) else {
+        return Err(TimeError("time is not H:MM[:SS]"));
+    };
+    let mut hour = small_number(h, 1, 2).ok_or(TimeError("hour is not 1 or 2 digits"))?;
+    let minute = small_number(mi, 2, 2).ok_or(TimeError("minute is not 2 digits"))?;
+    let second = match sec {
+        None => 0,
+        Some(x) => small_number(x, 2, 2).ok_or(TimeError("second is not 2 digits"))?,
+    };
+    match meridiem {
+        None => {}
+        Some(m) if m.eq_ignore_ascii_case("AM") || m.eq_ignore_ascii_case("PM") => {
+            if !(1..=12).contains(&hour) {
+                return Err(TimeError("hour outside 1-12 on a 12-hour clock"));
+            }
+            // 12 AM is midnight, 12 PM is noon.
+            hour %= 12;
+            if m.eq_ignore_ascii_case("PM") {
+                hour += 12;
+            }
+        }
+        Some(_) => return Err(TimeError("expected AM or PM after the time")),
+    }
+    if !(1970..=9999).contains(&year) {
+        return Err(TimeError("year outside 1970-9999"));
+    }
+    if !(1..=12).contains(&month) {
+        return Err(TimeError("month outside 1-12"));
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return Err(TimeError("day outside the month"));
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(TimeError("time of day out of range"));
+    }
+    let days = days_from_civil(year, month, day);
+    Ok((days * 86_400 + hour * 3600 + minute * 60 + second) * 1000)
+}
+
+/// A number written with `min..=max` ASCII digits.
+fn small_number(s: &str, min: usize, max: usize) -> Option<i64> {
+    if !(min..=max).contains(&s.len()) {
+        return None;
+    }
+    digits(s.as_bytes(), 0, s.len())
 }
 
 fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
@@ -234,10 +306,63 @@ mod tests {
         assert_eq!(format_utc(JAN23_2025 + 2 * HOUR_MS), "2025-01-23T02:00:00Z");
     }
 
+    #[test]
+    fn offset_after_a_space_as_snowflake_writes_it() {
+        // 2024-04-10 is day 19823 (54 years with 13 leap days = 19723 days to 2024-01-01, then
+        // 31 + 29 + 31 + 9 = 100 days); 12:34:56.789 at -07:00 is 19:34:56.789 UTC.
+        let want = 19_823 * DAY_MS + 19 * HOUR_MS + 34 * 60_000 + 56_789;
+        assert_eq!(parse_timestamp("2024-04-10 12:34:56.789 -0700"), Ok(want));
+        assert_eq!(parse_timestamp("2024-04-10 12:34:56.789 -07:00"), Ok(want));
+        assert_eq!(parse_timestamp("2024-04-10T19:34:56.789Z"), Ok(want));
+        assert!(parse_timestamp("2024-04-10 12:34:56  -0700").is_err());
+        assert!(parse_timestamp("2024-04-10 12:34:56 Z").is_err());
+    }
+
+    #[test]
+    fn us_date_times_with_am_pm() {
+        // 2023-09-20 is day 19620 (53 years with 13 leap days = 19358 days to 2023-01-01, then
+        // 243 days of January to August, plus 19).
+        const SEP20_2023: i64 = 19_620 * DAY_MS;
+        let at = |h: i64, m: i64, s: i64| SEP20_2023 + h * HOUR_MS + m * 60_000 + s * 1000;
+        assert_eq!(parse_us_datetime("9/20/2023 4:05:03 AM"), Ok(at(4, 5, 3)));
+        assert_eq!(
+            parse_us_datetime(" 09/20/2023 4:05:03 pm "),
+            Ok(at(16, 5, 3))
+        );
+        assert_eq!(parse_us_datetime("9/20/2023 12:00:00 AM"), Ok(at(0, 0, 0)));
+        assert_eq!(parse_us_datetime("9/20/2023 12:30 PM"), Ok(at(12, 30, 0)));
+        assert_eq!(parse_us_datetime("9/20/2023 16:05"), Ok(at(16, 5, 0)));
+        assert_eq!(
+            parse_us_datetime("2/29/2024 0:00"),
+            parse_timestamp("2024-02-29T00:00Z")
+        );
+        for bad in [
+            "",
+            "9/20/2023",
+            "20.9.2023 4:05:03",
+            "13/20/2023 4:05:03 AM",
+            "2/29/2023 4:05:03 AM",
+            "9/20/23 4:05:03 AM",
+            "9/20/2023 0:05:03 AM",
+            "9/20/2023 13:05:03 PM",
+            "9/20/2023 4:5:03 AM",
+            "9/20/2023 4:05:03 XM",
+            "9/20/2023 24:00",
+            "9/20/2023 4:05:03:01 AM",
+            "9//2023 4:05 AM",
+        ] {
+            assert!(
+                parse_us_datetime(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(s in "\\PC{0,40}") {
             let _ = parse_timestamp(&s);
+            let _ = parse_us_datetime(&s);
         }
 
         #[test]
