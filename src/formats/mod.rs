@@ -6,6 +6,7 @@
 //! `sniff` (whether the first bytes of a file look like it) and `read`. [`Format`] is the
 //! registry: detection tries the vendor formats in order and falls back to the generic format.
 
+pub mod cloudtrail;
 pub mod common;
 pub mod generic;
 
@@ -15,6 +16,8 @@ use std::io::Read;
 /// A readable log format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// AWS CloudTrail records (delivery files or one per line).
+    CloudTrail,
     /// The generic schema as CSV with a header.
     GenericCsv,
     /// The generic schema as JSON Lines.
@@ -46,10 +49,16 @@ const GENERIC_FIELDS: &[(&str, &str)] = &[
 
 impl Format {
     /// Every format, in detection order (the generic ones last).
-    pub const ALL: [Format; 2] = [Format::GenericCsv, Format::GenericJsonl];
+    pub const ALL: [Format; 3] = [Format::CloudTrail, Format::GenericCsv, Format::GenericJsonl];
 
     pub fn info(self) -> FormatInfo {
         match self {
+            Format::CloudTrail => FormatInfo {
+                name: cloudtrail::NAME,
+                source: cloudtrail::SOURCE,
+                description: "AWS CloudTrail, {\"Records\":[...]} delivery files or one record per line; S3 GetObject is export volume",
+                fields: cloudtrail::FIELDS,
+            },
             Format::GenericCsv => FormatInfo {
                 name: "generic-csv",
                 source: generic::SOURCE,
@@ -79,6 +88,9 @@ impl Format {
     /// `{`, else generic CSV (which then needs its `timestamp` and `account` columns).
     pub fn sniff(head: &[u8]) -> Format {
         let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        if cloudtrail::sniff(head) {
+            return Format::CloudTrail;
+        }
         match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::GenericJsonl,
             _ => Format::GenericCsv,
@@ -104,6 +116,7 @@ impl Format {
         sink: &mut RowSink<'_>,
     ) -> Result<(), String> {
         match self {
+            Format::CloudTrail => cloudtrail::read(input, sink),
             Format::GenericCsv => generic::read_csv(input, columns, sink),
             Format::GenericJsonl => generic::read_jsonl(input, columns, sink),
         }
@@ -123,6 +136,21 @@ mod tests {
         );
         assert_eq!(Format::sniff(b"timestamp,account\n"), Format::GenericCsv);
         assert_eq!(Format::sniff(b""), Format::GenericCsv);
+    }
+
+    #[test]
+    fn sniffs_vendor_formats_before_generic() {
+        let fixture = |p: &str| {
+            std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap()
+        };
+        let ct = fixture(
+            "tests/fixtures/cloudtrail/123456789012_CloudTrail_us-east-1_20250123T0225Z_fixture.json",
+        );
+        assert_eq!(Format::sniff(&ct), Format::CloudTrail);
+        assert_eq!(
+            Format::sniff(b"{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account\":\"a\"}\n"),
+            Format::GenericJsonl
+        );
     }
 
     #[test]
