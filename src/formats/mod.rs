@@ -8,6 +8,7 @@
 
 pub mod cloudtrail;
 pub mod common;
+pub mod gdrive;
 pub mod generic;
 
 use crate::ingest::RowSink;
@@ -18,6 +19,8 @@ use std::io::Read;
 pub enum Format {
     /// AWS CloudTrail records (delivery files or one per line).
     CloudTrail,
+    /// Google Workspace Drive audit activities (Admin SDK Reports API).
+    GoogleDrive,
     /// The generic schema as CSV with a header.
     GenericCsv,
     /// The generic schema as JSON Lines.
@@ -49,7 +52,12 @@ const GENERIC_FIELDS: &[(&str, &str)] = &[
 
 impl Format {
     /// Every format, in detection order (the generic ones last).
-    pub const ALL: [Format; 3] = [Format::CloudTrail, Format::GenericCsv, Format::GenericJsonl];
+    pub const ALL: [Format; 4] = [
+        Format::CloudTrail,
+        Format::GoogleDrive,
+        Format::GenericCsv,
+        Format::GenericJsonl,
+    ];
 
     pub fn info(self) -> FormatInfo {
         match self {
@@ -58,6 +66,12 @@ impl Format {
                 source: cloudtrail::SOURCE,
                 description: "AWS CloudTrail, {\"Records\":[...]} delivery files or one record per line; S3 GetObject is export volume",
                 fields: cloudtrail::FIELDS,
+            },
+            Format::GoogleDrive => FormatInfo {
+                name: gdrive::NAME,
+                source: gdrive::SOURCE,
+                description: "Google Workspace Drive audit (Reports API activities, document or one per line); one row per event, download/copy/print/access_item_content count one document each",
+                fields: gdrive::FIELDS,
             },
             Format::GenericCsv => FormatInfo {
                 name: "generic-csv",
@@ -91,6 +105,9 @@ impl Format {
         if cloudtrail::sniff(head) {
             return Format::CloudTrail;
         }
+        if gdrive::sniff(head) {
+            return Format::GoogleDrive;
+        }
         match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::GenericJsonl,
             _ => Format::GenericCsv,
@@ -117,6 +134,7 @@ impl Format {
     ) -> Result<(), String> {
         match self {
             Format::CloudTrail => cloudtrail::read(input, sink),
+            Format::GoogleDrive => gdrive::read(input, sink),
             Format::GenericCsv => generic::read_csv(input, columns, sink),
             Format::GenericJsonl => generic::read_jsonl(input, columns, sink),
         }
@@ -147,6 +165,8 @@ mod tests {
             "tests/fixtures/cloudtrail/123456789012_CloudTrail_us-east-1_20250123T0225Z_fixture.json",
         );
         assert_eq!(Format::sniff(&ct), Format::CloudTrail);
+        let drive = fixture("tests/fixtures/google-drive/drive_activities.json");
+        assert_eq!(Format::sniff(&drive), Format::GoogleDrive);
         assert_eq!(
             Format::sniff(b"{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account\":\"a\"}\n"),
             Format::GenericJsonl
