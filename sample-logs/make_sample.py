@@ -570,6 +570,25 @@ def hash_token(text: str, n: int, alphabet: str = B62) -> str:
     return "".join(out)
 
 
+def hash_units(text: str, k: int) -> list[float]:
+    """k numbers in [0, 1) derived from `text`."""
+    h = hashlib.blake2b(text.encode(), digest_size=8 * k).digest()
+    return [int.from_bytes(h[8 * i:8 * i + 8], "big") / 2.0**64 for i in range(k)]
+
+
+def row_keys(rows) -> list[str]:
+    """A name for each row that does not depend on the other rows (account, time, and a counter
+    for the rare rows of one account in the same millisecond), so that --no-theft changes nothing
+    but the theft's own rows in the vendor formats."""
+    seen: dict[tuple, int] = {}
+    keys = []
+    for x in rows:
+        k = seen.get((x[1], x[0]), 0)
+        seen[(x[1], x[0])] = k + 1
+        keys.append(f"{x[1]}:{x[0]}:{k}")
+    return keys
+
+
 def compact_prefixes() -> list[str]:
     import datetime as dt
 
@@ -658,7 +677,7 @@ def sf_login_type(role: str, ua: str) -> tuple[str, str]:
 
 
 def write_salesforce(out: str, rows, roles: dict[str, str], theft, seed: int, t0: float) -> None:
-    r = random.Random(f"{seed}:salesforce-elf")
+    keys = row_keys(rows)
     uid15 = sf_user_ids({x[1] for x in rows})
     uid18 = {a: sf_id18(u) for a, u in uid15.items()}
     iso = day_prefixes()
@@ -681,16 +700,17 @@ def write_salesforce(out: str, rows, roles: dict[str, str], theft, seed: int, t0
     theft_rows = []
     n_internal = n_integration = 0
     for i, (t, acct, action, obj, n, b, ip, ua) in enumerate(rows):
+        rk = f"{seed}:{keys[i]}"
+        u_login, u_internal, u_run, u_cpu = hash_units(f"sf:{rk}", 4)
         key = (acct, ip, ua)
         s = sessions.get(key)
         if (s is None or t - s[1] >= SF_SESSION_GAP
                 or (t - s[0] >= 12 * MS_HOUR and t // MS_DAY != s[0] // MS_DAY)):
             if ip == THEFT_IP:  # the thief logs in just before 02:00, then starts at 02:05
-                login_t = THEFT_DAY * MS_DAY + 2 * MS_HOUR - r.randrange(60_000, 240_000)
+                login_t = THEFT_DAY * MS_DAY + 2 * MS_HOUR - 60_000 - int(u_login * 180_000)
             else:
-                login_t = t - r.randrange(60_000, 300_000)
-            skeys = (hash_token(f"{seed}:session:{acct}:{t}", 16),
-                     hash_token(f"{seed}:login:{acct}:{t}", 16))
+                login_t = t - 60_000 - int(u_login * 240_000)
+            skeys = (hash_token(f"session:{rk}", 16), hash_token(f"login:{rk}", 16))
             s = sessions[key] = [login_t, t, skeys]
             if login_t >= 0:  # sessions already open when the month starts have no Login row
                 logins.append((login_t, acct, ip, ua, skeys))
@@ -699,16 +719,16 @@ def write_salesforce(out: str, rows, roles: dict[str, str], theft, seed: int, t0
         client_ip = ip
         if role == "integration":
             n_integration += 1
-            if r.random() < SF_INTERNAL_SHARE:
+            if u_internal < SF_INTERNAL_SHARE:
                 client_ip = SF_INTERNAL_IP
                 n_internal += 1
-        run = int(25 + n * 0.35 * r.uniform(0.6, 1.6))
-        cpu = int(run * r.uniform(0.15, 0.55))
+        run = int(25 + n * 0.35 * (0.6 + u_run))
+        cpu = int(run * (0.15 + 0.4 * u_cpu))
         compact_ts, iso_ts = ts(t)
         day = t // MS_DAY
         u15, u18 = ids("API", day, acct)
         row = (
-            "API", compact_ts, hash_token(f"{seed}:request:{i}", 22), SF_ORG_ID, u15, str(run),
+            "API", compact_ts, hash_token(f"request:{rk}", 22), SF_ORG_ID, u15, str(run),
             str(cpu), f"/services/Soap/u/{SF_API_VERSION}/{SF_ORG_ID}", s[2][0], s[2][1],
             client_ip, iso_ts, u18, "",
             "query", "P" if ua == DATALOADER else "E", SF_API_VERSION, sf_client_name(ua), obj,
@@ -719,15 +739,16 @@ def write_salesforce(out: str, rows, roles: dict[str, str], theft, seed: int, t0
             theft_rows.append((iso_ts, u15 or u18, n, b))
     login_lines: dict[int, list[str]] = {}
     theft_login = None
-    for k, (t, acct, ip, ua, skeys) in enumerate(sorted(logins, key=lambda x: (x[0], x[1]))):
+    for t, acct, ip, ua, skeys in sorted(logins, key=lambda x: (x[0], x[1])):
+        u_run, u_cpu = hash_units(f"sf-login:{seed}:{skeys[1]}", 2)
         compact_ts, iso_ts = ts(t)
         day = t // MS_DAY
         u15, u18 = ids("Login", day, acct)
         ltype, uri = sf_login_type(roles[acct], ua)
-        run = 40 + r.randrange(0, 260)
+        run = 40 + int(u_run * 260)
         row = (
-            "Login", compact_ts, hash_token(f"{seed}:login-request:{k}", 22), SF_ORG_ID, u15,
-            str(run), str(int(run * r.uniform(0.2, 0.5))), uri, skeys[0], skeys[1], ip, iso_ts,
+            "Login", compact_ts, hash_token(f"login-request:{seed}:{skeys[1]}", 22), SF_ORG_ID, u15,
+            str(run), str(int(run * (0.2 + 0.3 * u_cpu))), uri, skeys[0], skeys[1], ip, iso_ts,
             u18, "",
             acct, ua, "LOGIN_NO_ERROR", ip, ltype,
         )
@@ -843,6 +864,7 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
     r = random.Random(f"{seed}:cloudtrail")
     iso = day_prefixes()
     idents = {a: ct_identity(a) for a in sorted({x[1] for x in rows})}
+    keys = row_keys(rows)
     hours: dict[int, list[tuple]] = {}  # hour -> [(t, seq, record)]
     seq = 0
 
@@ -858,11 +880,12 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
         by_acct.setdefault(acct, []).append(i)
         parts = max(1, -(-n // S3_RECORDS_PER_OBJECT))
         base, rem = divmod(b, parts)
-        stem = f"{obj}/{iso[t // MS_DAY][:10]}/{hash_token(f'{seed}:key:{i}', 12).lower()}"
+        rk = f"{seed}:{keys[i]}"
+        stem = f"{obj}/{iso[t // MS_DAY][:10]}/{hash_token(f'key:{rk}', 12).lower()}"
         for k in range(parts):
             size = base + (1 if k < rem else 0)
             key = f"{stem}.csv" if parts == 1 else f"{stem}-part-{k:04d}.csv"
-            rec = ct_record(f"{seed}:{i}:{k}", idents[acct], t, iso, "GetObject", ip, ua,
+            rec = ct_record(f"{rk}:{k}", idents[acct], t, iso, "GetObject", ip, ua,
                             S3_BUCKET, key, size, False)
             add(t, rec)
             n_get += 1

@@ -278,6 +278,289 @@ pub fn read_json_lines(
     }
 }
 
+/// Looks up the first of `paths` (see [`json_text`]) whose value is present and not blank,
+/// returning the path it was found at and the trimmed value: for fallback chains such as
+/// "`eventTime`, else `@timestamp`".
+pub fn json_first_text<'a>(
+    obj: &'a serde_json::Value,
+    paths: &[&'static str],
+) -> Option<(&'static str, Cow<'a, str>)> {
+    paths.iter().find_map(|&p| {
+        let v = json_text(obj, p)?;
+        let trimmed = v.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        let v = match v {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+            Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
+        };
+        Some((p, v))
+    })
+}
+
+/// For sniffing: the bytes of the value after the first occurrence of `"key"` as a JSON key
+/// (followed by a colon, white space allowed) in `head`, which may be cut anywhere. A textual
+/// scan, not a parse: it does not know nesting, and a key spelled inside a string value with
+/// its quotes and colon would also match.
+pub fn json_key_value<'h>(head: &'h [u8], key: &[u8]) -> Option<&'h [u8]> {
+    let mut from = 0;
+    while let Some(at) = find_bytes(head.get(from..)?, key) {
+        let start = from + at;
+        let quoted = start > 0 && head.get(start - 1) == Some(&b'"');
+        let rest = head.get(start + key.len()..)?;
+        if quoted && rest.first() == Some(&b'"') {
+            let rest = rest.get(1..)?;
+            let rest = rest.get(rest.iter().position(|b| !b.is_ascii_whitespace())?..)?;
+            if let Some(value) = rest.strip_prefix(b":") {
+                let skip = value.iter().position(|b| !b.is_ascii_whitespace());
+                return Some(value.get(skip.unwrap_or(value.len())..).unwrap_or_default());
+            }
+        }
+        from = start + 1;
+    }
+    None
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// How much of a file [`read_json_records`] looks at to tell JSON Lines from a document.
+const JSON_HEAD: u64 = 1 << 16;
+
+/// Reads JSON records that come either one object per line (JSON Lines) or inside JSON
+/// documents: an envelope object whose `array_key` member holds the records (CloudTrail's
+/// `{"Records":[...]}`, the Reports API's `{"kind":...,"items":[...]}`), or a top-level array.
+///
+/// The first line decides: a complete JSON object that is not an envelope means JSON Lines,
+/// read by [`read_json_lines`] with line numbers (a line that is itself an envelope is expanded,
+/// its records all numbered with that line). Anything else (a pretty-printed or one-line
+/// document, a first record longer than 64 KiB) is read as a stream of documents, without
+/// holding a whole document in memory: each record of the array is parsed on its own and handed
+/// to `on_value` with its 1-based index in the file. Several documents one after another are read
+/// in turn; a top-level object without `array_key` is itself a record. Records that are not
+/// objects are rejected here. Invalid JSON inside a document ends the file: the record at fault
+/// is rejected, the records before it stand, and the file is marked as stopped early.
+///
+/// `Err` (the file is not JSON records) when it does not start with `{` or `[`, or when its very
+/// first value is invalid.
+pub fn read_json_records(
+    mut input: impl Read,
+    sink: &mut RowSink<'_>,
+    array_key: &str,
+    mut on_value: impl FnMut(&serde_json::Value, u64, &mut RowSink<'_>),
+) -> Result<(), String> {
+    let mut head = Vec::new();
+    let read_error = input.by_ref().take(JSON_HEAD).read_to_end(&mut head).err();
+    let complete = read_error.is_none() && (head.len() as u64) < JSON_HEAD;
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    let first = start.and_then(|i| body.get(i).copied());
+    let lines = match first {
+        None if read_error.is_none() => return Ok(()),
+        None => false,
+        Some(b'{') => {
+            let rest = body.get(start.unwrap_or(0)..).unwrap_or_default();
+            let line = match rest.iter().position(|&b| b == b'\n') {
+                Some(end) => rest.get(..end),
+                None if complete => Some(rest),
+                None => None,
+            };
+            line.and_then(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
+                .is_some_and(|v| v.is_object() && envelope(&v, array_key).is_none())
+        }
+        Some(b'[') => false,
+        Some(_) => return Err("not JSON: does not start with '{' or '['".to_owned()),
+    };
+    let input = std::io::Cursor::new(head)
+        .chain(FailOnce(read_error))
+        .chain(input);
+    if lines {
+        read_json_lines(input, sink, |v, line, sink| match envelope(v, array_key) {
+            Some(records) => {
+                for r in records {
+                    match r.is_object() {
+                        true => on_value(r, line, sink),
+                        false => sink.reject(line, not_an_object()),
+                    }
+                }
+            }
+            None => on_value(v, line, sink),
+        });
+        return Ok(());
+    }
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+        JSON_HEAD as usize,
+        input,
+    ));
+    let mut doc = JsonDoc {
+        sink,
+        on_value: &mut on_value,
+        array_key,
+        index: 0,
+    };
+    let mut first_value = true;
+    loop {
+        use serde::de::DeserializeSeed;
+        if let Err(e) = TopLevel(&mut doc).deserialize(&mut de) {
+            if e.is_io() {
+                doc.sink
+                    .stop_early(format!("read error after record {}: {e}", doc.index));
+            } else if first_value && doc.index == 0 {
+                return Err(format!("not valid JSON: {e}"));
+            } else {
+                let at = doc.index + 1;
+                doc.sink.reject(
+                    at,
+                    RowError::new(RejectReason::Malformed, None, format!("invalid JSON: {e}")),
+                );
+                doc.sink.stop_early(format!(
+                    "invalid JSON in record {at} ({e}): the rest of the file was not read"
+                ));
+            }
+            return Ok(());
+        }
+        first_value = false;
+        // `end` only looks past white space: an error means another document follows.
+        match de.end() {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_io() => {
+                doc.sink
+                    .stop_early(format!("read error after record {}: {e}", doc.index));
+                return Ok(());
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The records of an envelope object (its `array_key` member, when that is an array).
+fn envelope<'v>(v: &'v serde_json::Value, array_key: &str) -> Option<&'v Vec<serde_json::Value>> {
+    v.get(array_key)?.as_array()
+}
+
+fn not_an_object() -> RowError {
+    RowError::new(RejectReason::Malformed, None, "record is not a JSON object")
+}
+
+/// A reader that yields a stored read error once (the one met while looking at the head of a
+/// file), then nothing, so that it surfaces where the data ends.
+struct FailOnce(Option<std::io::Error>);
+
+impl Read for FailOnce {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+/// State of a streamed JSON document: where records go and how many were seen.
+struct JsonDoc<'s, 'a, F> {
+    sink: &'s mut RowSink<'a>,
+    on_value: &'s mut F,
+    array_key: &'s str,
+    index: u64,
+}
+
+impl<F: FnMut(&serde_json::Value, u64, &mut RowSink<'_>)> JsonDoc<'_, '_, F> {
+    fn record(&mut self, v: serde_json::Value) {
+        self.index += 1;
+        match v.is_object() {
+            true => (self.on_value)(&v, self.index, self.sink),
+            false => self.sink.reject(self.index, not_an_object()),
+        }
+    }
+}
+
+/// Deserializes one top-level value: an envelope, a record, or an array of records.
+struct TopLevel<'d, 's, 'a, F>(&'d mut JsonDoc<'s, 'a, F>);
+
+/// Deserializes the array of records inside an envelope (`null` is no records).
+struct RecordArray<'d, 's, 'a, F>(&'d mut JsonDoc<'s, 'a, F>);
+
+impl<'de, F: FnMut(&serde_json::Value, u64, &mut RowSink<'_>)> serde::de::DeserializeSeed<'de>
+    for TopLevel<'_, '_, '_, F>
+{
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(&serde_json::Value, u64, &mut RowSink<'_>)> serde::de::Visitor<'de>
+    for TopLevel<'_, '_, '_, F>
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a JSON object (a record, or {{\"{}\":[...]}}) or an array of records",
+            self.0.array_key
+        )
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        RecordArray(self.0).visit_seq(seq)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut others = serde_json::Map::new();
+        let mut is_envelope = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.0.array_key {
+                map.next_value_seed(RecordArray(&mut *self.0))?;
+                is_envelope = true;
+            } else {
+                let v: serde_json::Value = map.next_value()?;
+                if !is_envelope {
+                    others.insert(key, v);
+                }
+            }
+        }
+        if !is_envelope {
+            self.0.record(serde_json::Value::Object(others));
+        }
+        Ok(())
+    }
+}
+
+impl<'de, F: FnMut(&serde_json::Value, u64, &mut RowSink<'_>)> serde::de::DeserializeSeed<'de>
+    for RecordArray<'_, '_, '_, F>
+{
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(&serde_json::Value, u64, &mut RowSink<'_>)> serde::de::Visitor<'de>
+    for RecordArray<'_, '_, '_, F>
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an array of records in \"{}\"", self.0.array_key)
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            self.0.record(v);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +608,111 @@ mod tests {
             "a literal dotted key wins"
         );
         assert_eq!(json_text(&v, "a.z"), None);
+    }
+
+    /// Reads `data` with [`read_json_records`], returning (record, number) pairs, the report and
+    /// the result.
+    fn records(
+        data: impl Read,
+    ) -> (
+        Vec<(serde_json::Value, u64)>,
+        crate::ingest::report::FileReport,
+        Result<(), String>,
+    ) {
+        let mut table = crate::ingest::event::EventTable::default();
+        let mut report = crate::ingest::report::FileReport::default();
+        let mut rejects = Vec::new();
+        let mut seen = Vec::new();
+        let res = {
+            let mut sink = RowSink::new(&mut table, &mut report, &mut rejects, "t.json", "test");
+            read_json_records(data, &mut sink, "items", |v, n, sink| {
+                seen.push((v.clone(), n));
+                sink.context(&crate::ingest::event::RawEvent::default());
+            })
+        };
+        (seen, report, res)
+    }
+
+    #[test]
+    fn json_records_from_arrays_envelopes_and_lines() {
+        let (seen, rep, res) = records(&b" [{\"a\":1}, 2, {\"a\":3}]"[..]);
+        assert!(res.is_ok());
+        assert_eq!(
+            seen,
+            vec![
+                (serde_json::json!({"a": 1}), 1),
+                (serde_json::json!({"a": 3}), 3)
+            ]
+        );
+        assert_eq!((rep.rows_read, rep.rows_rejected()), (3, 1));
+        // A pretty-printed envelope with members around the array; `null` items are none.
+        let doc = b"{\n \"kind\": \"k\",\n \"items\": [\n  {\"a\": 1}\n ],\n \"next\": \"t\"\n}\n{\"items\": null}";
+        let (seen, rep, _) = records(&doc[..]);
+        assert_eq!(seen, vec![(serde_json::json!({"a": 1}), 1)]);
+        assert_eq!(rep.rows_read, 1);
+        // Lines: an envelope line is expanded with its line number.
+        let (seen, _, _) = records(&b"{\"a\":1}\n{\"items\":[{\"a\":2},{\"a\":3}]}\n"[..]);
+        let numbers: Vec<u64> = seen.iter().map(|s| s.1).collect();
+        assert_eq!(numbers, vec![1, 2, 2]);
+        assert!(records(&b"a,b\n1,2\n"[..]).2.is_err());
+    }
+
+    #[test]
+    fn json_documents_are_streamed_not_slurped() {
+        let mut doc = b"{\"items\":[".to_vec();
+        for i in 0..20_000 {
+            doc.extend_from_slice(format!("{{\"n\":{i},\"pad\":\"{:0>80}\"}},", i).as_bytes());
+        }
+        doc.extend_from_slice(b"{\"n\":-1}]}");
+        let total = doc.len() as u64;
+        assert!(total > 2_000_000);
+        let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let reader = Counted(std::io::Cursor::new(doc), consumed.clone());
+        let mut table = crate::ingest::event::EventTable::default();
+        let mut report = crate::ingest::report::FileReport::default();
+        let mut rejects = Vec::new();
+        let mut at_first = None;
+        let mut sink = RowSink::new(&mut table, &mut report, &mut rejects, "t.json", "test");
+        read_json_records(reader, &mut sink, "items", |_, n, sink| {
+            if n == 1 {
+                at_first = Some(consumed.get());
+            }
+            sink.context(&crate::ingest::event::RawEvent::default());
+        })
+        .unwrap();
+        assert_eq!(report.rows_read, 20_001);
+        let at_first = at_first.unwrap();
+        assert!(
+            at_first < 256 * 1024,
+            "first record after {at_first} of {total} bytes"
+        );
+    }
+
+    /// Counts the bytes read through it.
+    struct Counted<R>(R, std::rc::Rc<std::cell::Cell<u64>>);
+
+    impl<R: Read> Read for Counted<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1.set(self.1.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn key_scan_for_sniffing() {
+        let head = br#"{"x": "eventVersion", "eventVersion" : "1.08", "k":"#;
+        assert_eq!(
+            json_key_value(head, b"eventVersion"),
+            Some(&b"\"1.08\", \"k\":"[..])
+        );
+        assert_eq!(
+            json_key_value(head, b"k"),
+            Some(&b""[..]),
+            "cut after the colon"
+        );
+        assert_eq!(json_key_value(head, b"x\""), None);
+        assert_eq!(json_key_value(head, b""), None);
+        assert_eq!(json_key_value(b"\"", b"\""), None);
     }
 }

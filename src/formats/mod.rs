@@ -6,7 +6,9 @@
 //! `sniff` (whether the first bytes of a file look like it) and `read`. [`Format`] is the
 //! registry: detection tries the vendor formats in order and falls back to the generic format.
 
+pub mod cloudtrail;
 pub mod common;
+pub mod gdrive;
 pub mod generic;
 pub mod m365;
 pub mod salesforce;
@@ -27,6 +29,10 @@ pub enum Format {
     M365,
     /// Snowflake ACCOUNT_USAGE.QUERY_HISTORY as CSV.
     Snowflake,
+    /// AWS CloudTrail records (delivery files or one per line).
+    CloudTrail,
+    /// Google Workspace Drive audit activities (Admin SDK Reports API).
+    GoogleDrive,
     /// The generic schema as CSV with a header.
     GenericCsv,
     /// The generic schema as JSON Lines.
@@ -58,11 +64,13 @@ const GENERIC_FIELDS: &[(&str, &str)] = &[
 
 impl Format {
     /// Every format, in detection order (the generic ones last).
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 8] = [
         Format::SalesforceElf,
         Format::SalesforceRtem,
         Format::M365,
         Format::Snowflake,
+        Format::CloudTrail,
+        Format::GoogleDrive,
         Format::GenericCsv,
         Format::GenericJsonl,
     ];
@@ -94,6 +102,18 @@ impl Format {
                 description: "Snowflake ACCOUNT_USAGE.QUERY_HISTORY exported as CSV",
                 fields: snowflake::FIELDS,
             },
+            Format::CloudTrail => FormatInfo {
+                name: cloudtrail::NAME,
+                source: cloudtrail::SOURCE,
+                description: "AWS CloudTrail, {\"Records\":[...]} delivery files or one record per line; S3 GetObject is export volume",
+                fields: cloudtrail::FIELDS,
+            },
+            Format::GoogleDrive => FormatInfo {
+                name: gdrive::NAME,
+                source: gdrive::SOURCE,
+                description: "Google Workspace Drive audit (Reports API activities, document or one per line); one row per event, download/copy/print/access_item_content count one document each",
+                fields: gdrive::FIELDS,
+            },
             Format::GenericCsv => FormatInfo {
                 name: "generic-csv",
                 source: generic::SOURCE,
@@ -123,21 +143,27 @@ impl Format {
     /// `{`, else generic CSV (which then needs its `timestamp` and `account` columns).
     pub fn sniff(head: &[u8]) -> Format {
         let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-        if salesforce::sniff(head) {
-            return Format::SalesforceElf;
-        }
-        if salesforce_rtem::sniff(head) {
-            return Format::SalesforceRtem;
-        }
-        if m365::sniff(head) {
-            return Format::M365;
-        }
-        if snowflake::sniff(head) {
-            return Format::Snowflake;
-        }
-        match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => Format::GenericJsonl,
-            _ => Format::GenericCsv,
+        let vendor = Format::ALL
+            .into_iter()
+            .find(|f| f.sniffer().is_some_and(|sniff| sniff(head)));
+        vendor.unwrap_or(
+            match head.iter().copied().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'{') => Format::GenericJsonl,
+                _ => Format::GenericCsv,
+            },
+        )
+    }
+
+    /// The content test of a vendor format (`None` for the generic fallbacks).
+    fn sniffer(self) -> Option<fn(&[u8]) -> bool> {
+        match self {
+            Format::SalesforceElf => Some(salesforce::sniff),
+            Format::SalesforceRtem => Some(salesforce_rtem::sniff),
+            Format::M365 => Some(m365::sniff),
+            Format::Snowflake => Some(snowflake::sniff),
+            Format::CloudTrail => Some(cloudtrail::sniff),
+            Format::GoogleDrive => Some(gdrive::sniff),
+            Format::GenericCsv | Format::GenericJsonl => None,
         }
     }
 
@@ -164,6 +190,8 @@ impl Format {
             Format::SalesforceRtem => salesforce_rtem::read(input, sink),
             Format::M365 => m365::read(input, sink),
             Format::Snowflake => snowflake::read(input, sink),
+            Format::CloudTrail => cloudtrail::read(input, sink),
+            Format::GoogleDrive => gdrive::read(input, sink),
             Format::GenericCsv => generic::read_csv(input, columns, sink),
             Format::GenericJsonl => generic::read_jsonl(input, columns, sink),
         }
@@ -183,6 +211,23 @@ mod tests {
         );
         assert_eq!(Format::sniff(b"timestamp,account\n"), Format::GenericCsv);
         assert_eq!(Format::sniff(b""), Format::GenericCsv);
+    }
+
+    #[test]
+    fn sniffs_vendor_formats_before_generic() {
+        let fixture = |p: &str| {
+            std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap()
+        };
+        let ct = fixture(
+            "tests/fixtures/cloudtrail/123456789012_CloudTrail_us-east-1_20250123T0225Z_fixture.json",
+        );
+        assert_eq!(Format::sniff(&ct), Format::CloudTrail);
+        let drive = fixture("tests/fixtures/google-drive/drive_activities.json");
+        assert_eq!(Format::sniff(&drive), Format::GoogleDrive);
+        assert_eq!(
+            Format::sniff(b"{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account\":\"a\"}\n"),
+            Format::GenericJsonl
+        );
     }
 
     #[test]
