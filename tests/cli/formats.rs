@@ -111,3 +111,40 @@ fn a_forced_format_is_used_for_every_file() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn the_real_cloudtrail_capture_is_too_thin_for_a_baseline_and_says_so() {
+    let dir = root().join("../shared/real-logs/aws_cloudtrail/otrf-ec2_proxy_s3_exfiltration");
+    let out = run(
+        &[
+            "scan",
+            dir.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--min-severity",
+            "low",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        alerts(&out).is_empty(),
+        "no baseline is invented for two GetObject calls"
+    );
+    let err = stderr(&out);
+    // 103 records: the two GetObject calls carry volume, the other 101 are context.
+    assert!(
+        err.contains("1 file(s), 103 rows read: 103 used (101 as context only), 0 rejected"),
+        "{err}"
+    );
+    let role = "arn:aws:sts::123456789123:assumed-role/MordorNginxStack-BankingWAFRole-9S3E0UAE1MM0/i-0317f6c6b66ae9c40";
+    assert!(
+        err.contains("history too thin for a baseline of their own"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{role} (1 h)")), "{err}");
+    assert!(
+        err.contains("too few other accounts in their source"),
+        "{err}"
+    );
+}
