@@ -5,16 +5,23 @@ The tenant is the contact centre of a (fictional) airline, "Northwind Air", on a
 customer-service platform. 30 days, 2025-01-06T00:00Z .. 2025-02-05T00:00Z, organisation time
 zone Europe/London (equal to UTC in January, so everything is generated in UTC).
 
-Output is the project's "generic" CSV format:
+Default output (--format generic) is the project's "generic" CSV format:
 
     timestamp,account,action,object,records,bytes,src_ip,client
 
 sorted by timestamp (ties by account, then the remaining fields), written with gzip and a fixed
 mtime so the same arguments always give the same bytes. Python 3.11, stdlib only.
 
+The same events can be written in two vendor layouts instead (--out is then a directory):
+  --format salesforce-elf  daily Event Log Files YYYY-MM-DD_API.csv and YYYY-MM-DD_Login.csv
+  --format cloudtrail      AWSLogs/123456789012/CloudTrail/eu-west-1/YYYY/MM/DD/*.json.gz, one
+                           gzipped {"Records": [...]} file per hour, S3 GetObject data events
+
 Usage:
     python3 sample-logs/make_sample.py                       # the committed sample
     python3 sample-logs/make_sample.py --accounts 1300 --seed 7 --out /tmp/big.csv --no-gzip
+    python3 sample-logs/make_sample.py --format salesforce-elf --out /tmp/sf
+    python3 sample-logs/make_sample.py --format cloudtrail --out /tmp/ct
 
 Exactly one theft is planted (unless --no-theft): maria.oconnor@northwind-air.example on
 2025-01-23 between 02:00 and 03:00 UTC. See README.md beside this file.
