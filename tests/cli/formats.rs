@@ -148,3 +148,73 @@ fn the_real_cloudtrail_capture_is_too_thin_for_a_baseline_and_says_so() {
         "{err}"
     );
 }
+
+/// Runs the sample generator (python3, as the README documents) into `dir` in `format`.
+fn generate(format: &str, dir: &Path) {
+    let status = Command::new("python3")
+        .arg(root().join("sample-logs/make_sample.py"))
+        .args(["--format", format, "--out"])
+        .arg(dir)
+        .stderr(Stdio::null())
+        .status()
+        .expect("python3 runs the sample generator");
+    assert!(status.success(), "make_sample.py --format {format}");
+}
+
+#[test]
+fn the_same_tenant_as_salesforce_cloudtrail_and_generic_gives_the_same_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sf, ct) = (dir.path().join("sf"), dir.path().join("ct"));
+    generate("salesforce-elf", &sf);
+    generate("cloudtrail", &ct);
+    let scan = |p: &Path| {
+        let out = run(&["scan", p.to_str().unwrap(), "--format", "jsonl"], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        alerts(&out)
+    };
+    let generic = scan(&sample_file());
+    let salesforce = scan(&sf);
+    let cloudtrail = scan(&ct);
+    for (name, a) in [
+        ("generic", &generic),
+        ("salesforce", &salesforce),
+        ("cloudtrail", &cloudtrail),
+    ] {
+        assert_eq!(
+            a.len(),
+            1,
+            "{name}: exactly one alert at default severity: {a:#?}"
+        );
+        assert_eq!(
+            (a[0].window_start.as_str(), a[0].window_end.as_str()),
+            (theft::START, theft::END),
+            "{name}"
+        );
+        assert_eq!(a[0].bytes, Some(theft::BYTES), "{name}: the theft's bytes");
+        assert_eq!(a[0].new_ips, vec![theft::IP.to_owned()], "{name}");
+        assert_eq!(a[0].new_clients, vec![theft::CLIENT.to_owned()], "{name}");
+    }
+    assert_is_theft(&generic[0]);
+    // The same person, as each source names her (sample-logs/README.md).
+    assert_eq!(salesforce[0].source, "salesforce");
+    assert_eq!(
+        salesforce[0].account, "0055j0000tlbOPK",
+        "the 15-character user id"
+    );
+    assert_eq!(
+        salesforce[0].account_name.as_deref(),
+        Some(theft::ACCOUNT),
+        "named by her Login rows"
+    );
+    assert_eq!(salesforce[0].records, Some(theft::RECORDS));
+    assert_eq!(cloudtrail[0].source, "aws");
+    assert_eq!(
+        cloudtrail[0].account,
+        "arn:aws:iam::123456789012:user/maria.oconnor"
+    );
+    assert_eq!(
+        cloudtrail[0].records,
+        Some(64),
+        "GetObject calls: one per 1,000 records of each event, rounded up"
+    );
+}
