@@ -182,13 +182,8 @@ mod tests {
     }
 
     fn run(input: impl Read) -> Run {
-        let mut t = EventTable::default();
-        let mut rep = FileReport::default();
-        let mut rej = Vec::new();
-        let res = {
-            let mut sink = RowSink::new(&mut t, &mut rep, &mut rej, "ct.json", SOURCE);
-            read(input, &mut sink)
-        };
+        let (t, rep, rej, res) =
+            crate::formats::common::testing::parse("ct.json", SOURCE, |sink| read(input, sink));
         Run { t, rep, rej, res }
     }
 

@@ -716,3 +716,31 @@ mod tests {
         assert_eq!(json_key_value(b"\"", b"\""), None);
     }
 }
+
+/// Test support: runs a format's reader over one input into a fresh table.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::ingest::event::EventTable;
+    use crate::ingest::report::{FileReport, Reject};
+    use crate::ingest::RowSink;
+
+    /// What reading one file gave: the events, the file's report, its rejects, and the reader's
+    /// result.
+    pub type Parsed = (EventTable, FileReport, Vec<Reject>, Result<(), String>);
+
+    /// Reads one input named `name` of `source` with `read`.
+    pub fn parse(
+        name: &str,
+        source: &str,
+        read: impl FnOnce(&mut RowSink<'_>) -> Result<(), String>,
+    ) -> Parsed {
+        let mut table = EventTable::default();
+        let mut report = FileReport::default();
+        let mut rejects = Vec::new();
+        let res = {
+            let mut sink = RowSink::new(&mut table, &mut report, &mut rejects, name, source);
+            read(&mut sink)
+        };
+        (table, report, rejects, res)
+    }
+}

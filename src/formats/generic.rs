@@ -233,31 +233,12 @@ pub fn read_jsonl(input: impl Read, map: &ColumnMap, sink: &mut RowSink<'_>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::event::EventTable;
-    use crate::ingest::report::FileReport;
 
-    fn run(
-        data: &str,
-        map: &ColumnMap,
-        jsonl: bool,
-    ) -> (
-        EventTable,
-        FileReport,
-        Vec<crate::ingest::report::Reject>,
-        Result<(), String>,
-    ) {
-        let mut table = EventTable::default();
-        let mut report = FileReport::default();
-        let mut rejects = Vec::new();
-        let res = {
-            let mut sink = RowSink::new(&mut table, &mut report, &mut rejects, "t.csv", SOURCE);
-            if jsonl {
-                read_jsonl(data.as_bytes(), map, &mut sink)
-            } else {
-                read_csv(data.as_bytes(), map, &mut sink)
-            }
-        };
-        (table, report, rejects, res)
+    fn run(data: &str, map: &ColumnMap, jsonl: bool) -> crate::formats::common::testing::Parsed {
+        crate::formats::common::testing::parse("t.csv", SOURCE, |sink| match jsonl {
+            true => read_jsonl(data.as_bytes(), map, sink),
+            false => read_csv(data.as_bytes(), map, sink),
+        })
     }
 
     #[test]

@@ -412,22 +412,15 @@ fn strip_port(ip: &str) -> &str {
 mod tests {
     use super::*;
     use crate::ingest::event::EventTable;
-    use crate::ingest::report::{FileReport, Reject};
+    use crate::ingest::report::Reject;
     use crate::ingest::time::DAY_MS;
 
     const HOUR: i64 = 3_600_000;
     const MIN: i64 = 60_000;
     const SEC: i64 = 1000;
 
-    fn run(data: &[u8]) -> (EventTable, FileReport, Vec<Reject>, Result<(), String>) {
-        let mut table = EventTable::default();
-        let mut report = FileReport::default();
-        let mut rejects = Vec::new();
-        let res = {
-            let mut sink = RowSink::new(&mut table, &mut report, &mut rejects, "t", SOURCE);
-            read(data, &mut sink)
-        };
-        (table, report, rejects, res)
+    fn run(data: &[u8]) -> crate::formats::common::testing::Parsed {
+        crate::formats::common::testing::parse("t", SOURCE, |sink| read(data, sink))
     }
 
     fn fixture(name: &str) -> Vec<u8> {

@@ -341,18 +341,9 @@ fn read_json(mut input: impl std::io::BufRead, sink: &mut RowSink<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::event::EventTable;
-    use crate::ingest::report::{FileReport, Reject};
 
-    fn run(data: &str) -> (EventTable, FileReport, Vec<Reject>, Result<(), String>) {
-        let mut t = EventTable::default();
-        let mut rep = FileReport::default();
-        let mut rej = Vec::new();
-        let res = {
-            let mut sink = RowSink::new(&mut t, &mut rep, &mut rej, "rtem", SOURCE);
-            read(data.as_bytes(), &mut sink)
-        };
-        (t, rep, rej, res)
+    fn run(data: &str) -> crate::formats::common::testing::Parsed {
+        crate::formats::common::testing::parse("rtem", SOURCE, |sink| read(data.as_bytes(), sink))
     }
 
     const CSV: &str = "\"EventDate\",\"EventIdentifier\",\"UserId\",\"Username\",\"SourceIp\",\"Client\",\"Operation\",\"QueriedEntities\",\"RowsProcessed\",\"RowsReturned\",\"Query\"\n\

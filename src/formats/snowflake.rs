@@ -323,22 +323,14 @@ fn emit(v: &Values<'_>, sink: &mut RowSink<'_>) {
 mod tests {
     use super::*;
     use crate::ingest::event::EventTable;
-    use crate::ingest::report::{FileReport, Reject};
     use crate::ingest::time::DAY_MS;
 
     const HOUR: i64 = 3_600_000;
     const MIN: i64 = 60_000;
     const SEC: i64 = 1000;
 
-    fn run(data: &[u8]) -> (EventTable, FileReport, Vec<Reject>, Result<(), String>) {
-        let mut table = EventTable::default();
-        let mut report = FileReport::default();
-        let mut rejects = Vec::new();
-        let res = {
-            let mut sink = RowSink::new(&mut table, &mut report, &mut rejects, "t.csv", SOURCE);
-            read(data, &mut sink)
-        };
-        (table, report, rejects, res)
+    fn run(data: &[u8]) -> crate::formats::common::testing::Parsed {
+        crate::formats::common::testing::parse("t.csv", SOURCE, |sink| read(data, sink))
     }
 
     /// One row as (account, action, object, records, bytes, ip, client).
