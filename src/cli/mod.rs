@@ -1,12 +1,15 @@
 //! The command line: clap parses raw options, which become one plain settings struct
-//! ([`ScanSettings`]) before any work starts; nothing below this module sees clap types. This is
+//! ([`ScanSettings`], [`EvalSettings`]) before any work starts; nothing below this module sees clap types. This is
 //! the only module that prints: results to stdout, the run summary and diagnostics to stderr.
 //!
 //! Exit codes ([`Exit`]): 0 success, 2 usage or configuration error, 3 input could not be read at
 //! all, 4 internal error.
 
-use crate::alert::{self, sanitize::csv_cell, sanitize::neutralize, thousands, Alert};
+use crate::alert::{
+    self, sanitize::cell, sanitize::csv_cell, sanitize::neutralize, thousands, Alert,
+};
 use crate::detect::{self, DetectConfig, Detection, Severity};
+use crate::eval::{self, AccountDays, EvalConfig, EvalError, Evaluation};
 use crate::features::{self, FeatureConfig, WindowKind};
 use crate::formats::{generic::ColumnMap, Format};
 use crate::ingest::{self, IngestConfig, IngestError, Ingested, Input};
@@ -58,6 +61,9 @@ enum Command {
     Scan(ScanArgs),
     /// List the log formats exfilwatch reads, with the fields each maps.
     Formats,
+    /// Score alerts (JSON Lines from `scan`) against labelled incidents: recall, precision and
+    /// false alerts per 10,000 active account-days.
+    Eval(EvalArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,6 +102,37 @@ struct ScanArgs {
     min_bytes: i64,
 }
 
+#[derive(clap::Args, Debug)]
+struct EvalArgs {
+    /// The labelled incidents: CSV with header `incident_id,family,account,start,end` and
+    /// optionally `source`, one row per incident and account.
+    #[arg(long, value_name = "LABELS.csv")]
+    labels: PathBuf,
+    /// Alerts as JSON Lines (`exfilwatch scan --format jsonl`); `-` reads standard input.
+    #[arg(value_name = "ALERTS.jsonl")]
+    alerts: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Table)]
+    format: EvalFormat,
+    /// Evaluate only alerts at or above this severity.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+    min_severity: SeverityArg,
+    /// Active account-days of the labelled period, for the false-alert rate. Without it,
+    /// `tenant.json` next to the labels file is read (`{"active_account_days": N}`) if it exists;
+    /// otherwise the rate is unknown.
+    #[arg(long, value_name = "N")]
+    account_days: Option<u64>,
+}
+
+/// How `eval` writes its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// Readable tables.
+    Table,
+    /// One JSON object (schema in the rustdoc of `exfilwatch::eval`).
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Auto,
@@ -122,6 +159,44 @@ pub struct ScanSettings {
     pub format: OutputFormat,
     pub rejects: Option<PathBuf>,
     pub quiet: bool,
+}
+
+impl SeverityArg {
+    fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Everything an evaluation needs, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct EvalSettings {
+    pub labels: PathBuf,
+    /// `None`: standard input.
+    pub alerts: Option<PathBuf>,
+    pub format: EvalFormat,
+    pub min_severity: Severity,
+    /// `--account-days`; when `None`, `tenant.json` beside the labels is looked for.
+    pub account_days: Option<u64>,
+}
+
+impl EvalArgs {
+    fn into_settings(self) -> Result<EvalSettings, String> {
+        if self.account_days == Some(0) {
+            return Err("--account-days must be at least 1".into());
+        }
+        Ok(EvalSettings {
+            labels: self.labels,
+            alerts: (self.alerts != "-").then(|| PathBuf::from(&self.alerts)),
+            format: self.format,
+            min_severity: self.min_severity.severity(),
+            account_days: self.account_days,
+        })
+    }
 }
 
 impl ScanArgs {
@@ -175,12 +250,7 @@ impl ScanArgs {
                 min_records: self.min_records,
                 min_bytes: self.min_bytes,
             },
-            min_severity: match self.min_severity {
-                SeverityArg::Low => Severity::Low,
-                SeverityArg::Medium => Severity::Medium,
-                SeverityArg::High => Severity::High,
-                SeverityArg::Critical => Severity::Critical,
-            },
+            min_severity: self.min_severity.severity(),
             format,
             rejects: self.rejects,
             quiet,
@@ -201,6 +271,22 @@ pub fn main() -> ExitCode {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(formats_text().as_bytes());
             return Exit::Success.into();
+        }
+        Command::Eval(args) => {
+            let settings = match args.into_settings() {
+                Ok(s) => s,
+                Err(msg) => {
+                    eprintln!("exfilwatch: error: {msg}");
+                    return Exit::Usage.into();
+                }
+            };
+            return match run_eval(&settings) {
+                Ok(code) => code.into(),
+                Err((code, err)) => {
+                    eprintln!("exfilwatch: error: {err:#}");
+                    code.into()
+                }
+            };
         }
     };
     let settings = match args.into_settings(cli.quiet) {
@@ -555,4 +641,272 @@ fn kind_name(k: WindowKind) -> &'static str {
         WindowKind::Hour => "hourly",
         WindowKind::Day => "daily",
     }
+}
+
+/// Runs `eval`: reads the labels, the alerts and the active account-days, scores the alerts and
+/// prints the result. Unreadable labels or alerts exit 3; a bad label row, alert line or
+/// `tenant.json` exits 2.
+pub fn run_eval(settings: &EvalSettings) -> Result<Exit, Failure> {
+    let bad = |e: EvalError| (Exit::Usage, anyhow::Error::new(e));
+    let labels_name = settings.labels.display().to_string();
+    let labels_bytes = std::fs::read(&settings.labels).map_err(|e| {
+        (
+            Exit::InputUnreadable,
+            anyhow::Error::new(e).context(format!("reading labels {labels_name}")),
+        )
+    })?;
+    let labels_text = String::from_utf8(labels_bytes).map_err(|e| {
+        (
+            Exit::Usage,
+            anyhow::anyhow!("{labels_name}: not UTF-8 text: {e}"),
+        )
+    })?;
+    let incidents = eval::parse_labels(&labels_text, &labels_name).map_err(bad)?;
+
+    let (alerts_name, alert_bytes) = match &settings.alerts {
+        Some(path) => {
+            let name = path.display().to_string();
+            let bytes = std::fs::read(path).map_err(|e| {
+                (
+                    Exit::InputUnreadable,
+                    anyhow::Error::new(e).context(format!("reading alerts {name}")),
+                )
+            })?;
+            (name, bytes)
+        }
+        None => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|e| {
+                (
+                    Exit::InputUnreadable,
+                    anyhow::Error::new(e).context("reading alerts from standard input"),
+                )
+            })?;
+            ("(stdin)".to_owned(), bytes)
+        }
+    };
+    let alerts = eval::parse_alerts(&alert_bytes, &alerts_name).map_err(bad)?;
+
+    let account_days = match settings.account_days {
+        Some(days) => Some(AccountDays {
+            days,
+            from: "--account-days".into(),
+        }),
+        None => tenant_account_days(&settings.labels)?,
+    };
+    let config = EvalConfig {
+        min_severity: settings.min_severity,
+        account_days,
+    };
+    let result = eval::evaluate(&incidents, &alerts, &config);
+    let text = match settings.format {
+        EvalFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&result).map_err(|e| {
+                (
+                    Exit::Internal,
+                    anyhow::Error::new(e).context("rendering JSON"),
+                )
+            })?;
+            s.push('\n');
+            s
+        }
+        EvalFormat::Table => eval_table(&result, &labels_name, &alerts_name),
+    };
+    let written = {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err((
+            Exit::Internal,
+            anyhow::Error::new(e).context("writing results"),
+        )),
+        _ => Ok(Exit::Success),
+    }
+}
+
+/// The active account-days from `tenant.json` beside the labels file, if there is one.
+fn tenant_account_days(labels: &std::path::Path) -> Result<Option<AccountDays>, Failure> {
+    let path = labels
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+        .join("tenant.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        (
+            Exit::Usage,
+            anyhow::Error::new(e).context(format!("reading {name}")),
+        )
+    })?;
+    let days =
+        eval::parse_tenant(&text, &name).map_err(|e| (Exit::Usage, anyhow::Error::new(e)))?;
+    Ok(Some(AccountDays { days, from: name }))
+}
+
+/// A share as a percentage, or `n/a` when undefined.
+fn percent(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
+/// Left-aligned columns two spaces apart (numbers right-aligned where `right` says).
+fn columns(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = cells
+            .iter()
+            .zip(&width)
+            .zip(right)
+            .map(|((c, &w), &r)| {
+                if r {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned();
+        s.push('\n');
+        s
+    };
+    let mut s = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    for r in rows {
+        s.push_str(&line(r));
+    }
+    s
+}
+
+/// The readable rendering of an evaluation. Labels and alerts are input, so their text is
+/// neutralised.
+fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
+    let mut s = format!(
+        "Labels {}: {} incident(s). Alerts {}: {} read, {} at or above {} evaluated.\n\n",
+        neutralize(labels),
+        e.incidents,
+        neutralize(alerts),
+        e.alerts_read,
+        e.alerts,
+        e.min_severity.as_str()
+    );
+    let mut rows: Vec<Vec<String>> = e
+        .families
+        .iter()
+        .map(|f| {
+            vec![
+                cell(&f.family, 40),
+                f.incidents.to_string(),
+                f.found.to_string(),
+                percent(Some(f.recall)),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "all".into(),
+        e.incidents.to_string(),
+        e.found.to_string(),
+        percent(e.recall),
+    ]);
+    s.push_str(&columns(
+        &["FAMILY", "INCIDENTS", "FOUND", "RECALL"],
+        &rows,
+        &[false, true, true, true],
+    ));
+    s.push_str(&format!(
+        "\nAlerts: {} evaluated: {} true, {} false; precision {}\n",
+        e.alerts,
+        e.true_alerts,
+        e.false_alerts,
+        percent(e.precision)
+    ));
+    match (
+        e.false_alerts_per_10k_account_days,
+        e.active_account_days,
+        &e.active_account_days_from,
+    ) {
+        (Some(rate), Some(days), Some(from)) => s.push_str(&format!(
+            "False alerts per 10,000 active account-days: {rate:.2} ({} over {} account-days, from {})\n",
+            e.false_alerts,
+            thousands(days as f64),
+            neutralize(from)
+        )),
+        _ => s.push_str(
+            "False alerts per 10,000 active account-days: n/a (unknown: pass --account-days N or put tenant.json with {\"active_account_days\": N} next to the labels)\n",
+        ),
+    }
+
+    s.push_str(&format!(
+        "\nMissed incidents ({}):\n",
+        e.missed_incidents.len()
+    ));
+    if !e.missed_incidents.is_empty() {
+        let rows: Vec<Vec<String>> = e
+            .missed_incidents
+            .iter()
+            .map(|m| {
+                let accounts: Vec<String> = m
+                    .accounts
+                    .iter()
+                    .map(|a| match &a.source {
+                        Some(src) => format!("{} ({})", cell(&a.account, 60), cell(src, 20)),
+                        None => cell(&a.account, 60),
+                    })
+                    .collect();
+                vec![
+                    cell(&m.incident_id, 30),
+                    cell(&m.family, 30),
+                    format!("{} - {}", m.start, m.end),
+                    accounts.join(", "),
+                ]
+            })
+            .collect();
+        s.push_str(&columns(
+            &["INCIDENT", "FAMILY", "SPAN (UTC)", "ACCOUNTS"],
+            &rows,
+            &[false; 4],
+        ));
+    }
+
+    s.push_str(&format!(
+        "\nFalse alerts ({}):\n",
+        e.false_alert_details.len()
+    ));
+    if !e.false_alert_details.is_empty() {
+        let rows: Vec<Vec<String>> = e
+            .false_alert_details
+            .iter()
+            .map(|f| {
+                let account = match &f.account_name {
+                    Some(n) if *n != f.account => format!("{} ({n})", f.account),
+                    _ => f.account.clone(),
+                };
+                vec![
+                    cell(&account, 60),
+                    cell(&f.source, 12),
+                    format!(
+                        "{} - {}",
+                        cell(&f.window_start, 30),
+                        cell(&f.window_end, 30)
+                    ),
+                    format!("{:.1}", f.score),
+                    f.severity.as_str().into(),
+                    cell(&f.id, 30),
+                ]
+            })
+            .collect();
+        s.push_str(&columns(
+            &["ACCOUNT", "SOURCE", "WINDOW", "SCORE", "SEVERITY", "ID"],
+            &rows,
+            &[false, false, false, true, false, false],
+        ));
+    }
+    s
 }

@@ -2,6 +2,7 @@
 //! One test crate (this file and its modules) so polars is linked once.
 
 mod bad_input;
+mod eval;
 mod exit_codes;
 mod formats;
 mod sample;
