@@ -12,4 +12,5 @@ pub mod detect;
 pub mod eval;
 pub mod features;
 pub mod formats;
+pub mod generate;
 pub mod ingest;

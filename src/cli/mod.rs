@@ -1,5 +1,5 @@
 //! The command line: clap parses raw options, which become one plain settings struct
-//! ([`ScanSettings`], [`EvalSettings`]) before any work starts; nothing below this module sees clap types. This is
+//! ([`ScanSettings`], [`EvalSettings`], [`GenerateSettings`]) before any work starts; nothing below this module sees clap types. This is
 //! the only module that prints: results to stdout, the run summary and diagnostics to stderr.
 //!
 //! Exit codes ([`Exit`]): 0 success, 2 usage or configuration error, 3 input could not be read at
@@ -12,6 +12,7 @@ use crate::detect::{self, DetectConfig, Detection, Severity};
 use crate::eval::{self, AccountDays, EvalConfig, EvalError, Evaluation};
 use crate::features::{self, FeatureConfig, WindowKind};
 use crate::formats::{generic::ColumnMap, Format};
+use crate::generate::{self, GenFormat, GenerateConfig};
 use crate::ingest::{self, IngestConfig, IngestError, Ingested, Input};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -64,6 +65,120 @@ enum Command {
     /// Score alerts (JSON Lines from `scan`) against labelled incidents: recall, precision and
     /// false alerts per 10,000 active account-days.
     Eval(EvalArgs),
+    /// Write a synthetic tenant (logs with planted thefts and benign look-alikes, labels.csv,
+    /// benign.csv, tenant.json) for testing and evaluating detection.
+    Generate(GenerateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct GenerateArgs {
+    /// Output directory (created if missing; the generator's files in it are overwritten).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Random seed: the same seed and options give byte-identical output.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Length of the period in days.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    days: u32,
+    /// Number of accounts.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    accounts: u32,
+    /// First day of the period (UTC), YYYY-MM-DD.
+    #[arg(long, default_value = "2025-01-06", value_name = "DATE")]
+    start: String,
+    /// Log format to write.
+    #[arg(long, value_enum, default_value_t = GenFormatArg::Generic)]
+    format: GenFormatArg,
+}
+
+/// `generate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GenFormatArg {
+    /// exfilwatch's generic CSV, gzipped (`DIR/logs/events.csv.gz`).
+    Generic,
+}
+
+/// Everything `generate` needs, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct GenerateSettings {
+    pub config: GenerateConfig,
+    pub out: PathBuf,
+    pub quiet: bool,
+}
+
+impl GenerateArgs {
+    fn into_settings(self, quiet: bool) -> Result<GenerateSettings, String> {
+        if self.days < generate::MIN_DAYS || self.days > 3660 {
+            return Err(format!(
+                "--days {}: must be {} to 3660",
+                self.days,
+                generate::MIN_DAYS
+            ));
+        }
+        if self.accounts < generate::MIN_ACCOUNTS || self.accounts > 100_000 {
+            return Err(format!(
+                "--accounts {}: must be {} to 100000",
+                self.accounts,
+                generate::MIN_ACCOUNTS
+            ));
+        }
+        let start = chrono::NaiveDate::parse_from_str(&self.start, "%Y-%m-%d")
+            .map_err(|_| format!("--start {:?}: not a date (YYYY-MM-DD)", self.start))?;
+        Ok(GenerateSettings {
+            config: GenerateConfig {
+                seed: self.seed,
+                days: self.days,
+                accounts: self.accounts,
+                start,
+                format: match self.format {
+                    GenFormatArg::Generic => GenFormat::Generic,
+                },
+            },
+            out: self.out,
+            quiet,
+        })
+    }
+}
+
+/// Runs `generate`: builds the tenant, writes its files, prints a summary on stderr.
+pub fn run_generate(settings: &GenerateSettings) -> Result<Exit, Failure> {
+    let t0 = Instant::now();
+    let tenant = generate::generate(&settings.config);
+    let written = generate::output::write(&tenant, &settings.out).map_err(|e| {
+        (
+            Exit::Usage,
+            anyhow::Error::new(e).context(format!("writing to {}", settings.out.display())),
+        )
+    })?;
+    if !settings.quiet {
+        let mut s = format!(
+            "exfilwatch: generated {} events, {} accounts, {} days from {} (seed {}, {}), {} active account-days, {:.1}s\n",
+            thousands(tenant.events.len() as f64),
+            tenant.accounts.len(),
+            settings.config.days,
+            settings.config.start,
+            settings.config.seed,
+            settings.config.format.name(),
+            thousands(tenant.active_account_days() as f64),
+            t0.elapsed().as_secs_f64()
+        );
+        for (path, size) in &written {
+            s.push_str(&format!(
+                "  wrote {} ({} bytes)\n",
+                neutralize(&path.display().to_string()),
+                thousands(*size as f64)
+            ));
+        }
+        s.push_str(&format!(
+            "  {} incident(s) in labels.csv, {} benign look-alike(s) in benign.csv; scan with: exfilwatch scan {}\n",
+            tenant.incidents.len(),
+            tenant.benign.len(),
+            neutralize(&settings.out.join("logs").display().to_string())
+        ));
+        let _ = std::io::stderr().write_all(s.as_bytes());
+    }
+    Ok(Exit::Success)
 }
 
 #[derive(clap::Args, Debug)]
@@ -271,6 +386,22 @@ pub fn main() -> ExitCode {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(formats_text().as_bytes());
             return Exit::Success.into();
+        }
+        Command::Generate(args) => {
+            let settings = match args.into_settings(cli.quiet) {
+                Ok(s) => s,
+                Err(msg) => {
+                    eprintln!("exfilwatch: error: {msg}");
+                    return Exit::Usage.into();
+                }
+            };
+            return match run_generate(&settings) {
+                Ok(code) => code.into(),
+                Err((code, err)) => {
+                    eprintln!("exfilwatch: error: {err:#}");
+                    code.into()
+                }
+            };
         }
         Command::Eval(args) => {
             let settings = match args.into_settings() {
