@@ -5,6 +5,7 @@ mod bad_input;
 mod eval;
 mod exit_codes;
 mod formats;
+mod generate;
 mod sample;
 
 use exfilwatch::alert::Alert;
