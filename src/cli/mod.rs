@@ -97,6 +97,10 @@ struct GenerateArgs {
 enum GenFormatArg {
     /// exfilwatch's generic CSV, gzipped (`DIR/logs/events.csv.gz`).
     Generic,
+    /// Salesforce Event Log Files, daily `API` and `Login` CSVs (`DIR/logs/`).
+    SalesforceElf,
+    /// AWS CloudTrail S3 data events, hourly gzipped JSON (`DIR/logs/AWSLogs/...`).
+    Cloudtrail,
 }
 
 /// Everything `generate` needs, resolved from the command line.
@@ -133,6 +137,8 @@ impl GenerateArgs {
                 start,
                 format: match self.format {
                     GenFormatArg::Generic => GenFormat::Generic,
+                    GenFormatArg::SalesforceElf => GenFormat::SalesforceElf,
+                    GenFormatArg::Cloudtrail => GenFormat::Cloudtrail,
                 },
             },
             out: self.out,

@@ -39,12 +39,18 @@ pub const DOMAIN: &str = "northwind-air.example";
 pub enum GenFormat {
     /// exfilwatch's generic CSV, gzipped: `logs/events.csv.gz`.
     Generic,
+    /// Salesforce Event Log Files: `logs/YYYY-MM-DD_API.csv` and `logs/YYYY-MM-DD_Login.csv`.
+    SalesforceElf,
+    /// AWS CloudTrail S3 data events: `logs/AWSLogs/.../*.json.gz`, one file per hour.
+    Cloudtrail,
 }
 
 impl GenFormat {
     pub fn name(self) -> &'static str {
         match self {
             GenFormat::Generic => "generic",
+            GenFormat::SalesforceElf => "salesforce-elf",
+            GenFormat::Cloudtrail => "cloudtrail",
         }
     }
 }
