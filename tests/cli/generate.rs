@@ -130,3 +130,86 @@ fn generate_rejects_bad_flags_with_exit_2() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// The vendor formats: the scan reads every file, alerts name accounts as the labels do, and
+/// eval reports every labelled incident.
+#[test]
+fn generate_vendor_formats_scan_and_eval() {
+    for (format, source) in [("salesforce-elf", "salesforce"), ("cloudtrail", "aws")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t");
+        let g = run(
+            &[
+                "generate",
+                "--days",
+                "21",
+                "--accounts",
+                "40",
+                "--seed",
+                "5",
+                "--format",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+                "-q",
+            ],
+            None,
+        );
+        assert!(g.status.success(), "{format}: {}", stderr(&g));
+        let labels = std::fs::read_to_string(out.join("labels.csv")).unwrap();
+        let ids: BTreeSet<&str> = labels
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert!(labels
+            .lines()
+            .skip(1)
+            .all(|l| l.ends_with(&format!(",{source}"))));
+        let scan = run(
+            &[
+                "scan",
+                out.join("logs").to_str().unwrap(),
+                "--format",
+                "jsonl",
+                "--min-severity",
+                "low",
+            ],
+            None,
+        );
+        assert!(scan.status.success(), "{format}: {}", stderr(&scan));
+        assert!(stderr(&scan).contains(" 0 rejected"), "{}", stderr(&scan));
+        for a in alerts(&scan) {
+            assert_eq!(a.source, source);
+            let name = if source == "aws" {
+                a.account.clone()
+            } else {
+                a.account_name.clone().unwrap_or_default()
+            };
+            let ok = if source == "aws" {
+                name.starts_with("arn:aws:iam::123456789012:user/")
+            } else {
+                name.ends_with("@northwind-air.example")
+            };
+            assert!(
+                ok,
+                "{format}: alert account {name} is not spelt as the labels spell it"
+            );
+        }
+        let alerts_path = write(dir.path(), "alerts.jsonl", &scan.stdout);
+        let ev = run(
+            &[
+                "eval",
+                "--labels",
+                out.join("labels.csv").to_str().unwrap(),
+                alerts_path.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert!(ev.status.success(), "{format}: {}", stderr(&ev));
+        let v: Value = serde_json::from_slice(&ev.stdout).unwrap();
+        assert_eq!(v["incidents"].as_u64(), Some(ids.len() as u64), "{format}");
+    }
+}
