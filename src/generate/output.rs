@@ -4,7 +4,9 @@
 //! | path | content |
 //! |---|---|
 //! | `DIR/logs/events.csv.gz` | (`generic`) every event: CSV `timestamp,account,action,object,records,bytes,src_ip,client`, RFC 3339 UTC timestamps with milliseconds, sorted by time then account, one file for the whole period, gzip with mtime 0 and no file name |
-//! | `DIR/labels.csv` | the planted incidents in the schema of [`crate::eval`]: `incident_id,family,account,start,end,source`, one row per (incident, account) |
+//! | `DIR/logs/YYYY-MM-DD_{API,Login}.csv` | (`salesforce-elf`) see [`salesforce_files`] |
+//! | `DIR/logs/AWSLogs/...` | (`cloudtrail`) see [`cloudtrail_files`] |
+//! | `DIR/labels.csv` | the planted incidents in the schema of [`crate::eval`]: `incident_id,family,account,start,end,source`, one row per (incident, account), the account spelt as the format's alerts spell it ([`account_label`]) |
 //! | `DIR/benign.csv` | the planted look-alikes: `kind,account,start,end` (`*`: the whole organisation) |
 //! | `DIR/tenant.json` | `{"active_account_days", "accounts", "days", "seed", "format", "start"}` |
 //!
