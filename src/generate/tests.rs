@@ -585,3 +585,26 @@ fn vendor_formats_are_deterministic_and_hold_every_event() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+
+    /// Any seed and size: every family is planted, labels parse, and every incident event lies in
+    /// its label under a labelled account.
+    #[test]
+    fn any_seed_gives_consistent_labels(seed in 0u64..1_000_000, accounts in 40u32..90, days in 21u32..40) {
+        let t = generate(&GenerateConfig { seed, accounts, days, ..GenerateConfig::default() });
+        let parsed = crate::eval::parse_labels(&output::labels_csv(&t), "labels.csv").unwrap();
+        proptest::prop_assert_eq!(parsed.len(), t.incidents.len());
+        let families: BTreeSet<&str> = t.incidents.iter().map(|i| i.family).collect();
+        proptest::prop_assert_eq!(families.len(), FAMILIES.len());
+        for e in &t.events {
+            if let Origin::Incident(k) = e.origin {
+                let inc = &t.incidents[k as usize];
+                proptest::prop_assert!(inc.accounts.contains(&e.account));
+                proptest::prop_assert!(e.time >= inc.start && e.time < inc.end);
+            }
+        }
+        proptest::prop_assert!(t.events.windows(2).all(|w| w[0].time <= w[1].time));
+    }
+}
