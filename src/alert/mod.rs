@@ -38,9 +38,10 @@
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null.
 //!
-//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`), `contribution`
-//! (points added to `score`), `observed` (volume; 1 for off-hours; number of new values),
-//! `typical` (median volume; activity rate at this hour; share of days bringing a new value),
+//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `dormant`),
+//! `contribution` (points added to `score`), `observed` (volume; 1 for off-hours; number of new
+//! values; days since the previous activity), `typical` (median volume; activity rate at this
+//! hour; share of days bringing a new value; share of earlier gaps at least that long),
 //! `detail` (a short phrase).
 
 pub mod sanitize;
@@ -266,6 +267,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                 Factor::OffHours => "off_hours",
                 Factor::NewIp => "new_ip",
                 Factor::NewClient => "new_client",
+                Factor::Dormant => "dormant",
             }
             .into(),
             contribution: round(r.contribution, 2),
@@ -281,6 +283,11 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                 ),
                 Factor::OffHours => format!(
                     "active around this hour on {:.1}% of such days",
+                    r.typical * 100.0
+                ),
+                Factor::Dormant => format!(
+                    "first activity after {} days; {:.0}% of the account's gaps are that long",
+                    r.observed,
                     r.typical * 100.0
                 ),
                 Factor::NewIp | Factor::NewClient => {
@@ -443,6 +450,13 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
                 "; at an hour it is rarely active (around this hour on {act} of {obs} such weekdays)"
             ));
         }
+    }
+    if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Dormant) {
+        s.push_str(&format!(
+            "; its first activity after {} quiet days (about {:.0}% of its gaps are that long)",
+            r.observed,
+            r.typical * 100.0
+        ));
     }
     if !a.new_ips.is_empty() {
         s.push_str(&format!(

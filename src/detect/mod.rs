@@ -20,6 +20,9 @@
 //!   rarely the account's days bring a new one (Laplace estimate `(s + 1) / (d + 2)` over its
 //!   `d` other active days, `s` of which had one), capped at [`NOVELTY_CAP`] each.
 //!
+//! - **dormant**: the window's day follows a gap in the account's activity longer than its gaps
+//!   usually are (a departed or dormant account coming back), capped at [`DORMANT_CAP`].
+//!
 //! Severities map from the total score ([`Severity::from_score`]).
 
 pub mod tail;
@@ -37,6 +40,10 @@ pub const VOLUME_GATE: f64 = 3.0;
 pub const OFF_HOURS_CAP: f64 = 2.0;
 /// Most a new IP, or a new client, can add each.
 pub const NOVELTY_CAP: f64 = 1.5;
+/// Most the dormancy factor can add (a gap longer than any of 100 earlier ones).
+pub const DORMANT_CAP: f64 = 2.0;
+/// Gaps in activity of up to this many days (a long weekend) are never dormancy.
+pub const DORMANT_MIN_DAYS: i32 = 4;
 /// Fewest hourly windows of an account's own history for an account baseline.
 pub const MIN_HISTORY_HOURS: usize = 24;
 /// Fewest daily windows of an account's own history for an account baseline.
@@ -163,6 +170,7 @@ pub enum Factor {
     OffHours,
     NewIp,
     NewClient,
+    Dormant,
 }
 
 /// One factor's contribution, with the typical and the actual value.
@@ -543,6 +551,9 @@ fn score_window(w: &Window, baseline: VolumeBaseline, ctx: &Context<'_>) -> Opti
                 typical: q,
             });
         }
+        if let Some(r) = dormancy(w.local_day, &nd.active) {
+            reasons.push(r);
+        }
     }
     reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
     let score = reasons.iter().map(|r| r.contribution).sum::<f64>();
@@ -554,6 +565,36 @@ fn score_window(w: &Window, baseline: VolumeBaseline, ctx: &Context<'_>) -> Opti
         baseline,
         hour_rate,
         reasons,
+    })
+}
+
+/// The dormancy factor: the window's day comes after a gap in the account's activity longer
+/// than its gaps usually are. With `g` the days since the account's previous active day and the
+/// account's other gaps between consecutive active days, the probability of a gap at least this
+/// long is the Laplace estimate `(#gaps >= g + 1) / (#gaps + 2)`; only gaps of more than
+/// [`DORMANT_MIN_DAYS`] count (a weekend is no dormancy). Capped at [`DORMANT_CAP`].
+fn dormancy(day: i32, active: &[i32]) -> Option<Reason> {
+    let i = active.partition_point(|&d| d < day);
+    let previous = *active.get(i.checked_sub(1)?)?;
+    let gap = day - previous;
+    if gap <= DORMANT_MIN_DAYS {
+        return None;
+    }
+    let gaps: Vec<i32> = active
+        .windows(2)
+        .map(|p| p[1] - p[0])
+        .enumerate()
+        .filter(|&(j, _)| j + 1 != i) // not the gap being scored
+        .map(|(_, g)| g)
+        .collect();
+    let longer = gaps.iter().filter(|&&g| g >= gap).count() as f64;
+    let q = (longer + 1.0) / (gaps.len() as f64 + 2.0);
+    let contribution = (-q.log10()).clamp(0.0, DORMANT_CAP);
+    (contribution >= 1.0).then_some(Reason {
+        factor: Factor::Dormant,
+        contribution,
+        observed: f64::from(gap),
+        typical: q,
     })
 }
 
@@ -805,6 +846,28 @@ mod tests {
         let f = f.expect("the newcomer's bulk hour is scored against the population");
         assert_eq!(f.baseline.scope, Scope::Population);
         assert_eq!(f.baseline.windows, 4 * 20 * 8);
+    }
+
+    #[test]
+    fn dormancy_weighs_a_gap_by_the_account_s_own_gaps() {
+        // Worked Monday to Friday for four weeks (20 days; gaps: 4 x 4 of 1 day within the weeks,
+        // 3 of 3 days over the weekends), then nothing for 20 days. Hand computation: 19 earlier
+        // gaps, none >= 20: q = (0 + 1) / (19 + 2).
+        let mut days: Vec<i32> = (0..26).filter(|d| d % 7 < 5).collect();
+        days.push(45);
+        let r = dormancy(45, &days).expect("a 20-day gap after regular work is dormancy");
+        assert_eq!(r.observed, 20.0);
+        assert!((r.typical - 1.0 / 21.0).abs() < 1e-12);
+        assert!((r.contribution - 21f64.log10()).abs() < 1e-12);
+        // A Monday after a weekend, the first day of the data, and a day after a short break:
+        // no dormancy.
+        assert_eq!(dormancy(7, &days), None);
+        assert_eq!(dormancy(0, &days), None);
+        assert_eq!(
+            dormancy(30, &[0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 25, 30]),
+            None,
+            "5-day gap after a 14-day one"
+        );
     }
 
     #[test]
