@@ -38,10 +38,11 @@
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null.
 //!
-//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `dormant`),
+//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `dormant`),
 //! `contribution` (points added to `score`), `observed` (volume; 1 for off-hours; number of new
-//! values; days since the previous activity), `typical` (median volume; activity rate at this
-//! hour; share of days bringing a new value; share of earlier gaps at least that long),
+//! values; distinct objects; days since the previous activity), `typical` (median volume;
+//! activity rate at this hour; share of days bringing a new value; share of windows reading as
+//! many objects; share of earlier gaps at least that long),
 //! `detail` (a short phrase).
 
 pub mod sanitize;
@@ -268,6 +269,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                 Factor::NewIp => "new_ip",
                 Factor::NewClient => "new_client",
                 Factor::Dormant => "dormant",
+                Factor::Breadth => "breadth",
             }
             .into(),
             contribution: round(r.contribution, 2),
@@ -283,6 +285,11 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                 ),
                 Factor::OffHours => format!(
                     "active around this hour on {:.1}% of such days",
+                    r.typical * 100.0
+                ),
+                Factor::Breadth => format!(
+                    "{} distinct objects; {:.2}% of the account's windows read that many",
+                    r.observed,
                     r.typical * 100.0
                 ),
                 Factor::Dormant => format!(
@@ -450,6 +457,13 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
                 "; at an hour it is rarely active (around this hour on {act} of {obs} such weekdays)"
             ));
         }
+    }
+    if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Breadth) {
+        s.push_str(&format!(
+            "; across {} distinct objects (about {:.1}% of its windows read that many)",
+            r.observed,
+            r.typical * 100.0
+        ));
     }
     if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Dormant) {
         s.push_str(&format!(

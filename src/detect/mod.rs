@@ -20,6 +20,9 @@
 //!   rarely the account's days bring a new one (Laplace estimate `(s + 1) / (d + 2)` over its
 //!   `d` other active days, `s` of which had one), capped at [`NOVELTY_CAP`] each.
 //!
+//! - **breadth**: the window read more distinct objects than nearly all of the account's other
+//!   windows (a stolen token sweeping many objects): the smoothed empirical share of windows
+//!   reading at least as many, without extrapolation.
 //! - **dormant**: the window's day follows a gap in the account's activity longer than its gaps
 //!   usually are (a departed or dormant account coming back), capped at [`DORMANT_CAP`].
 //!
@@ -40,6 +43,8 @@ pub const VOLUME_GATE: f64 = 3.0;
 pub const OFF_HOURS_CAP: f64 = 2.0;
 /// Most a new IP, or a new client, can add each.
 pub const NOVELTY_CAP: f64 = 1.5;
+/// Fewest distinct objects in a window for the breadth factor.
+pub const BREADTH_MIN_OBJECTS: u32 = 4;
 /// Most the dormancy factor can add (a gap longer than any of 100 earlier ones).
 pub const DORMANT_CAP: f64 = 2.0;
 /// Gaps in activity of up to this many days (a long weekend) are never dormancy.
@@ -171,6 +176,7 @@ pub enum Factor {
     NewIp,
     NewClient,
     Dormant,
+    Breadth,
 }
 
 /// One factor's contribution, with the typical and the actual value.
@@ -457,7 +463,8 @@ fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut 
         }
         let Some(mut baseline) = best else { continue };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
-        if let Some(f) = score_window(w, baseline, ctx) {
+        let breadth = breadth(w, windows);
+        if let Some(f) = score_window(w, baseline, breadth, ctx) {
             out.findings.push(f);
         }
     }
@@ -493,7 +500,12 @@ fn population_history(ctx: &Context<'_>, account: u32, kind: WindowKind, m: Meas
 }
 
 /// Adds the off-hours and novelty factors to a window's volume surprise.
-fn score_window(w: &Window, baseline: VolumeBaseline, ctx: &Context<'_>) -> Option<Finding> {
+fn score_window(
+    w: &Window,
+    baseline: VolumeBaseline,
+    breadth: Option<Reason>,
+    ctx: &Context<'_>,
+) -> Option<Finding> {
     let volume_score = -baseline.tail_probability.log10();
     if volume_score < VOLUME_GATE {
         return None;
@@ -509,6 +521,7 @@ fn score_window(w: &Window, baseline: VolumeBaseline, ctx: &Context<'_>) -> Opti
         observed,
         typical: baseline.median,
     }];
+    reasons.extend(breadth);
     let exclude = (w.local_day - 1)..=(w.local_day + 1);
 
     let mut hour_rate = None;
@@ -565,6 +578,31 @@ fn score_window(w: &Window, baseline: VolumeBaseline, ctx: &Context<'_>) -> Opti
         baseline,
         hour_rate,
         reasons,
+    })
+}
+
+/// The breadth factor: the window read more distinct objects than the account's windows usually
+/// do (a stolen token sweeping many objects). With `d` distinct objects and the account's `n`
+/// windows outside the band, the probability of a window reading at least `d` is the Laplace
+/// estimate `(#windows with >= d + 1) / (n + 2)`: empirical, no extrapolation beyond what the
+/// history can support. Only from [`BREADTH_MIN_OBJECTS`] objects up.
+fn breadth(w: &Window, windows: &[Window]) -> Option<Reason> {
+    let d = w.distinct_objects;
+    if d < BREADTH_MIN_OBJECTS {
+        return None;
+    }
+    let (mut n, mut at_least) = (0u32, 0u32);
+    for h in windows.iter().filter(|h| outside_band(w, h)) {
+        n += 1;
+        at_least += u32::from(h.distinct_objects >= d);
+    }
+    let q = (f64::from(at_least) + 1.0) / (f64::from(n) + 2.0);
+    let contribution = -q.log10();
+    (contribution >= 1.0).then_some(Reason {
+        factor: Factor::Breadth,
+        contribution,
+        observed: f64::from(d),
+        typical: q,
     })
 }
 
@@ -868,6 +906,39 @@ mod tests {
             None,
             "5-day gap after a 14-day one"
         );
+    }
+
+    #[test]
+    fn breadth_is_the_smoothed_share_of_windows_reading_as_many_objects() {
+        let w = |start_h: i64, objects: u32| Window {
+            account: 1,
+            kind: WindowKind::Hour,
+            start_ms: start_h * HOUR_MS,
+            end_ms: (start_h + 1) * HOUR_MS,
+            events: 1,
+            records: Some(1),
+            bytes: None,
+            distinct_objects: objects,
+            local_day: (start_h / 24) as i32,
+            local_hour: (start_h % 24) as u8,
+            local_weekday: 0,
+            new_ips: vec![],
+            new_clients: vec![],
+        };
+        // 98 hours reading 2 objects and one reading 12, 100 hours apart from the scored one.
+        let mut history: Vec<Window> = (0..98).map(|h| w(h, 2)).collect();
+        history.push(w(98, 12));
+        let scored = w(300, 10);
+        history.push(scored.clone());
+        // Hand computation: 99 windows outside the band, 1 with >= 10 objects:
+        // q = (1 + 1) / (99 + 2).
+        let r = breadth(&scored, &history).expect("10 objects is broad for this account");
+        assert!((r.typical - 2.0 / 101.0).abs() < 1e-12);
+        assert_eq!(r.observed, 10.0);
+        // Three objects is under the floor; reading as many as usual is no factor.
+        assert_eq!(breadth(&w(300, 3), &history), None);
+        let ordinary: Vec<Window> = (0..99).map(|h| w(h, 6)).collect();
+        assert_eq!(breadth(&w(300, 6), &ordinary), None);
     }
 
     #[test]
