@@ -260,6 +260,11 @@ struct Context<'a> {
     novel_days: HashMap<u32, NovelDays>,
     /// Per (source, kind, measure): every account's log volumes, for population baselines.
     population: HashMap<(u32, WindowKind, Measure), Vec<(u32, f64)>>,
+    /// Per (source, kind, measure): how many windows and accounts the population holds, and
+    /// per (account, kind, measure) how many of those windows are the account's own; so whether
+    /// the *other* accounts are enough is a lookup, not a pass over the population.
+    population_size: HashMap<(u32, WindowKind, Measure), (usize, usize)>,
+    own_windows: HashMap<(u32, WindowKind, Measure), usize>,
 }
 
 /// Scores every window.
@@ -325,6 +330,17 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
     for v in population.values_mut() {
         v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     }
+    let mut own_windows: HashMap<(u32, WindowKind, Measure), usize> = HashMap::new();
+    let mut population_size = HashMap::new();
+    for (&(source, kind, m), v) in &population {
+        let mut accounts = 0;
+        for &(a, _) in v {
+            let own = own_windows.entry((a, kind, m)).or_default();
+            accounts += usize::from(*own == 0);
+            *own += 1;
+        }
+        population_size.insert((source, kind, m), (v.len(), accounts));
+    }
 
     let ctx = Context {
         cfg,
@@ -333,6 +349,8 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
         profiles,
         novel_days,
         population,
+        population_size,
+        own_windows,
     };
     let mut out = Detection {
         windows: features.hourly.len() + features.daily.len(),
@@ -377,7 +395,7 @@ fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut 
         if hours > 0 && hours < MIN_HISTORY_HOURS {
             let population = [Measure::Records, Measure::Bytes]
                 .into_iter()
-                .any(|m| !population_history(ctx, account, kind, m).is_empty());
+                .any(|m| population_suffices(ctx, account, kind, m));
             out.thin.push(Thin {
                 account,
                 hours_with_volume: hours,
@@ -481,22 +499,38 @@ fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut 
 
 /// Other accounts' windows of the same source and kind, when there are enough of them.
 fn population_history(ctx: &Context<'_>, account: u32, kind: WindowKind, m: Measure) -> Vec<f64> {
-    let source = ctx
-        .events
-        .accounts
-        .get(account as usize)
-        .map_or(0, |k| k.source);
-    let Some(all) = ctx.population.get(&(source, kind, m)) else {
-        return Vec::new();
-    };
-    let others: Vec<&(u32, f64)> = all.iter().filter(|(a, _)| *a != account).collect();
-    let mut accounts: Vec<u32> = others.iter().map(|(a, _)| *a).collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    if others.len() < MIN_POPULATION_WINDOWS || accounts.len() < MIN_POPULATION_ACCOUNTS {
+    if !population_suffices(ctx, account, kind, m) {
         return Vec::new();
     }
-    others.into_iter().map(|(_, x)| *x).collect()
+    let all = ctx.population.get(&(source_of(ctx, account), kind, m));
+    all.into_iter()
+        .flatten()
+        .filter(|(a, _)| *a != account)
+        .map(|(_, x)| *x)
+        .collect()
+}
+
+/// Whether the other accounts of `account`'s source hold at least [`MIN_POPULATION_WINDOWS`]
+/// windows from at least [`MIN_POPULATION_ACCOUNTS`] accounts.
+fn population_suffices(ctx: &Context<'_>, account: u32, kind: WindowKind, m: Measure) -> bool {
+    let Some(&(windows, accounts)) = ctx.population_size.get(&(source_of(ctx, account), kind, m))
+    else {
+        return false;
+    };
+    let own = ctx
+        .own_windows
+        .get(&(account, kind, m))
+        .copied()
+        .unwrap_or(0);
+    windows - own >= MIN_POPULATION_WINDOWS
+        && accounts - usize::from(own > 0) >= MIN_POPULATION_ACCOUNTS
+}
+
+fn source_of(ctx: &Context<'_>, account: u32) -> u32 {
+    ctx.events
+        .accounts
+        .get(account as usize)
+        .map_or(0, |k| k.source)
 }
 
 /// Adds the off-hours and novelty factors to a window's volume surprise.
