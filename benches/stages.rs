@@ -54,7 +54,7 @@ fn main() {
 
         let t = Instant::now();
         let det = detect::detect(&feats, &ing.events, &dcfg);
-        let inc = detect::incidents(&det.findings);
+        let inc = detect::incidents(&det.findings, det.line.high);
         t_detect.push(t.elapsed());
 
         let t = Instant::now();

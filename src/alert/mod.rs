@@ -270,6 +270,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                 Factor::NewClient => "new_client",
                 Factor::Dormant => "dormant",
                 Factor::Breadth => "breadth",
+                Factor::NewObjects => "new_objects",
             }
             .into(),
             contribution: round(r.contribution, 2),
@@ -291,6 +292,10 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                     "{} distinct objects; {:.2}% of the account's windows read that many",
                     r.observed,
                     r.typical * 100.0
+                ),
+                Factor::NewObjects => format!(
+                    "{} object(s) the account reads nowhere else; its other windows find {:.3} new on average",
+                    r.observed, r.typical
                 ),
                 Factor::Dormant => format!(
                     "first activity after {} days; {:.0}% of the account's gaps are that long",
@@ -406,7 +411,16 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
         (None, Some(by)) => human_bytes(by),
         (None, None) => "no volume".into(),
     };
-    let when = match lead.window.kind {
+    let hourly = inc
+        .findings
+        .iter()
+        .any(|f| f.window.kind == WindowKind::Hour);
+    let span = if hourly {
+        WindowKind::Hour
+    } else {
+        lead.window.kind
+    };
+    let when = match span {
         WindowKind::Hour => format!(
             "between {} and {} {}",
             local(tz, inc.start_ms, "%a %Y-%m-%d %H:%M"),
@@ -442,8 +456,14 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
             neutralize(&a.source)
         ),
     };
+    // Hours whose strongest evidence is their day's total say so.
+    let link = if span != lead.window.kind {
+        format!("; that day's {} {} are", thousands(lead_volume), b.measure)
+    } else {
+        ":".into()
+    };
     let mut s = format!(
-        "{} read {volume} in {} events {when}: {ratio} {compared} ({} {}; 99th percentile {}; chance {:.1e})",
+        "{} read {volume} in {} events {when}{link} {ratio} {compared} ({} {}; 99th percentile {}; chance {:.1e})",
         neutralize(&display_account(a)),
         thousands(a.events as f64),
         thousands(b.median),

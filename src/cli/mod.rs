@@ -221,6 +221,10 @@ struct ScanArgs {
     /// Smallest number of bytes in a window that counts as a bulk export.
     #[arg(long, default_value_t = DetectConfig::default().min_bytes, value_name = "N")]
     min_bytes: i64,
+    /// False alerts at `high` or above to allow, per 10,000 active account-days: sets the score
+    /// from which a finding is `high` in this run (see ARCHITECTURE.md, "Alert line")
+    #[arg(long, default_value_t = DetectConfig::default().budget_per_10k, value_name = "N")]
+    alert_budget: f64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -339,6 +343,9 @@ impl ScanArgs {
                 )
             })?),
         };
+        if !(self.alert_budget > 0.0 && self.alert_budget.is_finite()) {
+            return Err("--alert-budget must be a positive number".into());
+        }
         if self.min_records < 1 || self.min_bytes < 1 {
             return Err("--min-records and --min-bytes must be at least 1".into());
         }
@@ -370,6 +377,7 @@ impl ScanArgs {
             detect: DetectConfig {
                 min_records: self.min_records,
                 min_bytes: self.min_bytes,
+                budget_per_10k: self.alert_budget,
             },
             min_severity: self.min_severity.severity(),
             format,
@@ -550,12 +558,22 @@ pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
 
     let t2 = Instant::now();
     let detection = detect::detect(&feats, &events, &settings.detect);
-    let incidents = detect::incidents(&detection.findings);
+    let incidents = detect::incidents(&detection.findings, detection.line.high);
     let alerts = alert::build(
         &incidents,
         &events,
         &settings.features.tz,
         settings.min_severity,
+    );
+    let line = &detection.line;
+    tracing::info!(
+        high = line.high,
+        windows = line.windows,
+        account_days = line.account_days,
+        budget = line.budget,
+        s0 = line.fit.as_ref().map(|f| f.s0),
+        rate = line.fit.as_ref().map(|f| f.rate),
+        "alert line"
     );
     tracing::info!(
         findings = detection.findings.len(),

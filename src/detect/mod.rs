@@ -34,7 +34,7 @@ use crate::features::baseline::{population_hour_rates, ActivityProfile, HourRate
 use crate::features::{Features, Window, WindowKind, NOVELTY_BAND_MS};
 use crate::ingest::event::EventTable;
 use std::collections::HashMap;
-use tail::{log_volume, quantile, TailModel};
+use tail::{log_volume, quantile, record_jumps, RecordJumps, TailModel};
 
 /// Volume surprise (`-log10 p`) a window needs before it is reported at all: one chance in a
 /// thousand under the account's own model.
@@ -51,6 +51,19 @@ pub const DORMANT_CAP: f64 = 2.0;
 pub const DORMANT_MIN_DAYS: i32 = 4;
 /// Fewest hourly windows of an account's own history for an account baseline.
 pub const MIN_HISTORY_HOURS: usize = 24;
+/// Most the new-objects factor can add (a window bringing more new objects than any of
+/// 10,000 others).
+pub const NEW_OBJECTS_CAP: f64 = 4.0;
+/// The alert line when the run has too few scored windows to estimate its null tail.
+pub const FIXED_HIGH: f64 = 7.0;
+/// Share of scored windows, the highest, whose scores estimate the null tail.
+pub const NULL_TAIL_SHARE: f64 = 0.05;
+/// Fewest windows in that tail for an estimate.
+pub const MIN_NULL_TAIL: usize = 25;
+/// The estimated alert line is never below this: the null tail is an extrapolation from the
+/// top [`NULL_TAIL_SHARE`] of scores, which small runs (a few thousand scored windows) cannot
+/// carry far; however quiet a run, a high alert needs evidence of about one chance in a million.
+pub const MIN_HIGH: f64 = 6.0;
 /// Fewest daily windows of an account's own history for an account baseline.
 pub const MIN_HISTORY_DAYS: usize = 7;
 /// Fewest windows, from at least [`MIN_POPULATION_ACCOUNTS`] other accounts, for a population
@@ -71,12 +84,15 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// Score thresholds: low >= 3, medium >= 5, high >= 7, critical >= 10.
-    pub fn from_score(score: f64) -> Option<Severity> {
+    /// Severity of a score given the run's alert line `high` ([`AlertLine::high`]): critical
+    /// from `high + 3` (a thousand times rarer than the line), high from the line, medium from
+    /// `high - 2`, low from [`VOLUME_GATE`]. With the fixed line ([`FIXED_HIGH`]) these are
+    /// low >= 3, medium >= 5, high >= 7, critical >= 10.
+    pub fn from_score(score: f64, high: f64) -> Option<Severity> {
         match score {
-            s if s >= 10.0 => Some(Severity::Critical),
-            s if s >= 7.0 => Some(Severity::High),
-            s if s >= 5.0 => Some(Severity::Medium),
+            s if s >= high + 3.0 => Some(Severity::Critical),
+            s if s >= high => Some(Severity::High),
+            s if s >= high - 2.0 && s >= VOLUME_GATE => Some(Severity::Medium),
             s if s >= VOLUME_GATE => Some(Severity::Low),
             _ => None,
         }
@@ -110,6 +126,19 @@ pub struct DetectConfig {
     pub min_records: i64,
     /// A window is scored on bytes only from this many bytes up.
     pub min_bytes: i64,
+    /// The alert budget: false alerts at or above `high` the run may expect, per 10,000 active
+    /// account-days ([`AlertLine`]).
+    pub budget_per_10k: f64,
+}
+
+impl DetectConfig {
+    /// The bulk floor of a measure.
+    pub fn floor(&self, m: Measure) -> i64 {
+        match m {
+            Measure::Records => self.min_records,
+            Measure::Bytes => self.min_bytes,
+        }
+    }
 }
 
 impl Default for DetectConfig {
@@ -117,6 +146,7 @@ impl Default for DetectConfig {
         DetectConfig {
             min_records: 1_000,
             min_bytes: 50_000_000,
+            budget_per_10k: 1.0,
         }
     }
 }
@@ -177,6 +207,7 @@ pub enum Factor {
     NewClient,
     Dormant,
     Breadth,
+    NewObjects,
 }
 
 /// One factor's contribution, with the typical and the actual value.
@@ -230,6 +261,98 @@ pub struct Detection {
     /// Accounts that read data (windows with records or bytes) in fewer than
     /// [`MIN_HISTORY_HOURS`] hours: too thin for a baseline of their own.
     pub thin: Vec<Thin>,
+    /// The score from which a finding is `high`, and how it was set.
+    pub line: AlertLine,
+}
+
+/// The alert line: the score from which a finding is `high`, set so that the run expects at
+/// most its alert budget of false alerts at or above it.
+///
+/// Most scored windows are ordinary, so the upper tail of all scored windows' scores estimates
+/// the null distribution of the score (an *empirical null*, Efron 2004). Its top
+/// [`NULL_TAIL_SHARE`] above `s0` is modelled as exponential, with the rate estimated from the
+/// smaller half of the excesses over `s0` ([`tail::censored_exponential_rate`]: robust to the
+/// incidents at the very top). With `N` scored
+/// windows, the expected number of ordinary windows scoring at least `t` is
+/// `N * share * exp(-rate * (t - s0))`; the line is the `t` where that equals the budget
+/// (`budget_per_10k * account_days / 10,000`), and never below [`MIN_HIGH`]. The same
+/// correction covers factors that are not independent (breadth goes with volume), since it is
+/// measured on the scores themselves. Too few scored windows for an estimate: [`FIXED_HIGH`].
+///
+/// Reference: B. Efron, "Large-scale simultaneous hypothesis testing: the choice of a null
+/// hypothesis", JASA 99 (2004).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertLine {
+    pub high: f64,
+    /// Scored windows.
+    pub windows: usize,
+    /// Active account-days (daily windows).
+    pub account_days: usize,
+    /// False alerts allowed at or above `high` in this run.
+    pub budget: f64,
+    /// The null tail fit, when there were enough windows.
+    pub fit: Option<NullFit>,
+}
+
+impl Default for AlertLine {
+    fn default() -> Self {
+        AlertLine {
+            high: FIXED_HIGH,
+            windows: 0,
+            account_days: 0,
+            budget: 0.0,
+            fit: None,
+        }
+    }
+}
+
+/// The exponential null tail of scores: `P(score >= s) = share * exp(-rate * (s - s0))`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NullFit {
+    pub s0: f64,
+    pub share: f64,
+    pub rate: f64,
+}
+
+impl AlertLine {
+    /// Sets the line from the scores of all scored windows.
+    pub fn estimate(scores: &[f64], account_days: usize, budget_per_10k: f64) -> AlertLine {
+        let budget = budget_per_10k * account_days as f64 / 10_000.0;
+        let mut line = AlertLine {
+            windows: scores.len(),
+            account_days,
+            budget,
+            ..Default::default()
+        };
+        let mut sorted = scores.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let k = ((n as f64) * NULL_TAIL_SHARE).floor() as usize;
+        if k < MIN_NULL_TAIL || budget <= 0.0 {
+            return line;
+        }
+        let s0 = sorted[n - k - 1];
+        let excess: Vec<f64> = sorted[n - k..].iter().map(|s| s - s0).collect();
+        let Some(rate) = tail::censored_exponential_rate(&excess, tail::TRUSTED_SHARE) else {
+            return line;
+        };
+        let share = k as f64 / n as f64;
+        let t = s0 + (n as f64 * share / budget).ln() / rate;
+        line.high = t.max(MIN_HIGH);
+        line.fit = Some(NullFit { s0, share, rate });
+        line
+    }
+
+    /// Expected ordinary windows scoring at least `score` in this run (`None` without a fit).
+    pub fn expected_at(&self, score: f64) -> Option<f64> {
+        let f = self.fit.as_ref()?;
+        let tail = if score <= f.s0 {
+            f.share
+        } else {
+            f.share * (-f.rate * (score - f.s0)).exp()
+        };
+        Some(self.windows as f64 * tail)
+    }
 }
 
 /// An account whose own history is too thin for a baseline.
@@ -265,6 +388,8 @@ struct Context<'a> {
     /// the *other* accounts are enough is a lookup, not a pass over the population.
     population_size: HashMap<(u32, WindowKind, Measure), (usize, usize)>,
     own_windows: HashMap<(u32, WindowKind, Measure), usize>,
+    /// Per (source, kind, measure): the pooled law of record jumps of bulk windows.
+    jumps: HashMap<(u32, WindowKind, Measure), RecordJumps>,
 }
 
 /// Scores every window.
@@ -342,7 +467,51 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
         population_size.insert((source, kind, m), (v.len(), accounts));
     }
 
+    let mut pooled: HashMap<(u32, WindowKind, Measure), Vec<f64>> = HashMap::new();
+    for (windows, groups) in [
+        (&features.hourly, &hourly_groups),
+        (&features.daily, &daily_groups),
+    ] {
+        for (account, range) in groups {
+            let ws = &windows[range.clone()];
+            let Some(kind) = ws.first().map(|w| w.kind) else {
+                continue;
+            };
+            let source = events
+                .accounts
+                .get(*account as usize)
+                .map_or(0, |k| k.source);
+            for m in [Measure::Records, Measure::Bytes] {
+                let series: Vec<(i64, f64)> = ws
+                    .iter()
+                    .filter_map(|w| m.of(w).map(|v| (band_position(w), log_volume(v as f64))))
+                    .collect();
+                if series.len() < min_history(kind) {
+                    continue;
+                }
+                let floor = log_volume(cfg.floor(m) as f64);
+                let out = pooled.entry((source, kind, m)).or_default();
+                record_jumps(&series, band_width(kind), floor, out);
+            }
+        }
+    }
+    let jumps: HashMap<_, _> = pooled
+        .into_iter()
+        .filter_map(|(k, v)| RecordJumps::fit(&v).map(|j| (k, j)))
+        .collect();
+    for ((source, kind, m), j) in &jumps {
+        tracing::debug!(
+            source,
+            ?kind,
+            ?m,
+            jumps = j.jumps,
+            rate = j.rate,
+            "record jumps"
+        );
+    }
+
     let ctx = Context {
+        jumps,
         cfg,
         events,
         population_hours,
@@ -356,14 +525,31 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
         windows: features.hourly.len() + features.daily.len(),
         ..Default::default()
     };
+    let mut scores = Vec::new();
     for (windows, groups) in [
         (&features.hourly, &hourly_groups),
         (&features.daily, &daily_groups),
     ] {
         for (account, range) in groups {
-            score_account(*account, &windows[range.clone()], &ctx, &mut out);
+            score_account(
+                *account,
+                &windows[range.clone()],
+                &ctx,
+                &mut out,
+                &mut scores,
+            );
         }
     }
+    out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
+    let high = out.line.high;
+    out.findings
+        .retain_mut(|f| match Severity::from_score(f.score, high) {
+            Some(s) => {
+                f.severity = s;
+                true
+            }
+            None => false,
+        });
     out.findings.sort_by(|a, b| {
         (a.window.account, a.window.kind, a.window.start_ms).cmp(&(
             b.window.account,
@@ -376,13 +562,44 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
 
 /// Whether history window `h` is far enough from scored window `w` to be its baseline.
 fn outside_band(w: &Window, h: &Window) -> bool {
+    (band_position(h) - band_position(w)).abs() >= band_width(w.kind)
+}
+
+/// A window's position on the axis the leave-out band is measured on: its start (ms) for
+/// hours, its local day for days.
+fn band_position(w: &Window) -> i64 {
     match w.kind {
-        WindowKind::Hour => (h.start_ms - w.start_ms).abs() >= NOVELTY_BAND_MS,
-        WindowKind::Day => (h.local_day - w.local_day).abs() > 1,
+        WindowKind::Hour => w.start_ms,
+        WindowKind::Day => i64::from(w.local_day),
     }
 }
 
-fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut Detection) {
+/// The leave-out band: history at least this far from a window is its baseline (24 hours; the
+/// day itself and the day either side).
+fn band_width(kind: WindowKind) -> i64 {
+    match kind {
+        WindowKind::Hour => NOVELTY_BAND_MS,
+        WindowKind::Day => 2,
+    }
+}
+
+fn min_history(kind: WindowKind) -> usize {
+    match kind {
+        WindowKind::Hour => MIN_HISTORY_HOURS,
+        WindowKind::Day => MIN_HISTORY_DAYS,
+    }
+}
+
+/// Scores one account's windows of one kind: every window that reaches the bulk floor gets a
+/// score (pushed to `scores`, the run's empirical null); those whose *content* (volume and new
+/// objects) reaches [`VOLUME_GATE`] become findings.
+fn score_account(
+    account: u32,
+    windows: &[Window],
+    ctx: &Context<'_>,
+    out: &mut Detection,
+    scores: &mut Vec<f64>,
+) {
     let kind = match windows.first() {
         Some(w) => w.kind,
         None => return,
@@ -421,19 +638,13 @@ fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut 
         let mut measures = 0;
         let mut thin = false;
         for (mi, m) in [Measure::Records, Measure::Bytes].into_iter().enumerate() {
-            let floor = match m {
-                Measure::Records => ctx.cfg.min_records,
-                Measure::Bytes => ctx.cfg.min_bytes,
-            };
-            let Some(v) = m.of(w).filter(|&v| v >= floor) else {
+            let Some(v) = m.of(w).filter(|&v| v >= ctx.cfg.floor(m)) else {
                 continue;
             };
             let x = log_volume(v as f64);
-            let min_history = match kind {
-                WindowKind::Hour => MIN_HISTORY_HOURS,
-                WindowKind::Day => MIN_HISTORY_DAYS,
-            };
+            let min_history = min_history(kind);
             if full_logs[mi].len() > min_history
+                && w.new_objects.is_empty()
                 && quantile(&full_logs[mi], 0.8).is_some_and(|q| x <= q)
             {
                 measures += 1;
@@ -460,7 +671,8 @@ fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut 
                 continue;
             };
             measures += 1;
-            let p = model.survival(x, &history);
+            let jumps = ctx.jumps.get(&(source_of(ctx, account), kind, m)).copied();
+            let p = model.survival_with(x, &history, jumps);
             if best.as_ref().is_none_or(|b| p < b.tail_probability) {
                 best = Some(VolumeBaseline {
                     scope,
@@ -476,13 +688,25 @@ fn score_account(account: u32, windows: &[Window], ctx: &Context<'_>, out: &mut 
             unscored += 1;
             continue;
         }
-        if measures > 0 {
-            out.scored += 1;
+        if measures == 0 {
+            continue;
         }
-        let Some(mut baseline) = best else { continue };
+        out.scored += 1;
+        let Some(mut baseline) = best else {
+            // At or below the account's 80th percentile, nothing new read: unremarkable.
+            scores.push(0.0);
+            continue;
+        };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
-        let breadth = breadth(w, windows);
-        if let Some(f) = score_window(w, baseline, breadth, ctx) {
+        let f = score_window(w, baseline, objects(w, windows), ctx);
+        scores.push(f.score);
+        let gate: f64 = f
+            .reasons
+            .iter()
+            .filter(|r| matches!(r.factor, Factor::Volume | Factor::NewObjects))
+            .map(|r| r.contribution)
+            .sum();
+        if gate >= VOLUME_GATE {
             out.findings.push(f);
         }
     }
@@ -533,17 +757,30 @@ fn source_of(ctx: &Context<'_>, account: u32) -> u32 {
         .map_or(0, |k| k.source)
 }
 
-/// Adds the off-hours and novelty factors to a window's volume surprise.
+/// The objects factor: the stronger of breadth and new objects, its probability doubled
+/// (Bonferroni). The two measure one thing where every object is new (S3 keys, file names:
+/// every distinct object of a window is also new), so they are never added.
+fn objects(w: &Window, windows: &[Window]) -> Option<Reason> {
+    let best = [breadth(w, windows), new_objects(w, windows)]
+        .into_iter()
+        .flatten()
+        .max_by(|a, b| a.contribution.total_cmp(&b.contribution))?;
+    let contribution = best.contribution - 2f64.log10();
+    (contribution >= 1.0).then_some(Reason {
+        contribution,
+        ..best
+    })
+}
+
+/// Adds the objects factor (`objects`) and the off-hours, novelty and dormancy factors to a
+/// window's volume surprise. The severity is set later, from the run's alert line.
 fn score_window(
     w: &Window,
     baseline: VolumeBaseline,
-    breadth: Option<Reason>,
+    objects: Option<Reason>,
     ctx: &Context<'_>,
-) -> Option<Finding> {
-    let volume_score = -baseline.tail_probability.log10();
-    if volume_score < VOLUME_GATE {
-        return None;
-    }
+) -> Finding {
+    let volume_score = (-baseline.tail_probability.log10()).max(0.0);
     let observed = match baseline.measure {
         Measure::Records => w.records,
         Measure::Bytes => w.bytes,
@@ -555,7 +792,7 @@ fn score_window(
         observed,
         typical: baseline.median,
     }];
-    reasons.extend(breadth);
+    reasons.extend(objects);
     let exclude = (w.local_day - 1)..=(w.local_day + 1);
 
     let mut hour_rate = None;
@@ -604,14 +841,39 @@ fn score_window(
     }
     reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
     let score = reasons.iter().map(|r| r.contribution).sum::<f64>();
-    let severity = Severity::from_score(score)?;
-    Some(Finding {
+    Finding {
         window: w.clone(),
         score,
-        severity,
+        severity: Severity::Low,
         baseline,
         hour_rate,
         reasons,
+    }
+}
+
+/// The new-objects factor: the window read objects the account reads nowhere else (a stolen
+/// token sweeping objects its integration never touches). With `k` new objects and the
+/// account's `n` windows outside the band, the probability of a window bringing at least `k`
+/// is the Laplace estimate `(#windows with >= k + 1) / (n + 2)`: empirical, because discovery
+/// comes in bursts (a nightly job writing new files every night is its own norm). Capped at
+/// [`NEW_OBJECTS_CAP`].
+fn new_objects(w: &Window, windows: &[Window]) -> Option<Reason> {
+    let k = w.new_objects.len();
+    if k == 0 {
+        return None;
+    }
+    let (mut n, mut at_least) = (0u32, 0u32);
+    for h in windows.iter().filter(|h| outside_band(w, h)) {
+        n += 1;
+        at_least += u32::from(h.new_objects.len() >= k);
+    }
+    let q = (f64::from(at_least) + 1.0) / (f64::from(n) + 2.0);
+    let contribution = (-q.log10()).clamp(0.0, NEW_OBJECTS_CAP);
+    (contribution >= 1.0).then_some(Reason {
+        factor: Factor::NewObjects,
+        contribution,
+        observed: k as f64,
+        typical: q,
     })
 }
 
@@ -671,7 +933,8 @@ fn dormancy(day: i32, active: &[i32]) -> Option<Reason> {
 }
 
 /// Findings of one account merged into one incident: adjacent or overlapping hourly findings
-/// join; a daily finding that overlaps an hourly one adds nothing new and is absorbed.
+/// join; a daily finding that overlaps an hourly incident joins it (its evidence may be the stronger)
+/// without widening it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incident {
     pub account: u32,
@@ -695,8 +958,9 @@ impl Incident {
     }
 }
 
-/// Groups findings into incidents, ordered by (account, start).
-pub fn incidents(findings: &[Finding]) -> Vec<Incident> {
+/// Groups findings into incidents, ordered by (account, start); `high` is the run's alert line
+/// ([`AlertLine::high`]), for the severity of a day that takes on its hours' off-hours factor.
+pub fn incidents(findings: &[Finding], high: f64) -> Vec<Incident> {
     let mut out: Vec<Incident> = Vec::new();
     let mut sorted: Vec<&Finding> = findings
         .iter()
@@ -719,12 +983,36 @@ pub fn incidents(findings: &[Finding]) -> Vec<Incident> {
     }
     let hourly_count = out.len();
     for f in findings.iter().filter(|f| f.window.kind == WindowKind::Day) {
-        let overlaps = out[..hourly_count].iter().any(|i| {
+        let overlaps = out[..hourly_count].iter_mut().find(|i| {
             i.account == f.window.account
                 && i.start_ms < f.window.end_ms
                 && f.window.start_ms < i.end_ms
         });
-        if !overlaps {
+        if let Some(i) = overlaps {
+            // The day's evidence joins the incident (it may be the stronger); the incident
+            // keeps its hours, and the day carries their off-hours factor, since that is when
+            // its volume was read.
+            let mut f = f.clone();
+            let hours = i
+                .findings
+                .iter()
+                .filter(|h| h.window.kind == WindowKind::Hour);
+            let off = hours
+                .filter_map(|h| {
+                    let r = h.reasons.iter().find(|r| r.factor == Factor::OffHours)?;
+                    Some((r.clone(), h.hour_rate))
+                })
+                .max_by(|a, b| a.0.contribution.total_cmp(&b.0.contribution));
+            if let Some((r, rate)) = off {
+                f.score += r.contribution;
+                f.reasons.push(r);
+                f.reasons
+                    .sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+                f.hour_rate = rate;
+                f.severity = Severity::from_score(f.score, high).unwrap_or(f.severity);
+            }
+            i.findings.push(f);
+        } else {
             out.push(Incident {
                 account: f.window.account,
                 start_ms: f.window.start_ms,
@@ -820,7 +1108,7 @@ mod tests {
         let mut evs = office("maria", 28, |d, h| 20 + (d * 7 + h * 3) % 71);
         evs.push(theft("maria", 0, 50_000));
         let (t, d) = run(&evs);
-        let inc = incidents(&d.findings);
+        let inc = incidents(&d.findings, d.line.high);
         assert_eq!(inc.len(), 1, "{:#?}", d.findings);
         let lead = inc[0].lead();
         assert_eq!(t.account_name(inc[0].account), "maria");
@@ -945,19 +1233,8 @@ mod tests {
     #[test]
     fn breadth_is_the_smoothed_share_of_windows_reading_as_many_objects() {
         let w = |start_h: i64, objects: u32| Window {
-            account: 1,
-            kind: WindowKind::Hour,
-            start_ms: start_h * HOUR_MS,
-            end_ms: (start_h + 1) * HOUR_MS,
-            events: 1,
-            records: Some(1),
-            bytes: None,
             distinct_objects: objects,
-            local_day: (start_h / 24) as i32,
-            local_hour: (start_h % 24) as u8,
-            local_weekday: 0,
-            new_ips: vec![],
-            new_clients: vec![],
+            ..window(start_h)
         };
         // 98 hours reading 2 objects and one reading 12, 100 hours apart from the scored one.
         let mut history: Vec<Window> = (0..98).map(|h| w(h, 2)).collect();
@@ -975,13 +1252,91 @@ mod tests {
         assert_eq!(breadth(&w(300, 6), &ordinary), None);
     }
 
+    /// An hourly window of account 1 starting `start_h` hours after the epoch, one record.
+    fn window(start_h: i64) -> Window {
+        Window {
+            account: 1,
+            kind: WindowKind::Hour,
+            start_ms: start_h * HOUR_MS,
+            end_ms: (start_h + 1) * HOUR_MS,
+            events: 1,
+            records: Some(1),
+            bytes: None,
+            distinct_objects: 1,
+            local_day: (start_h / 24) as i32,
+            local_hour: (start_h % 24) as u8,
+            local_weekday: 0,
+            new_ips: vec![],
+            new_clients: vec![],
+            new_objects: vec![],
+        }
+    }
+
+    #[test]
+    fn the_alert_line_spends_the_budget_on_the_null_tail() {
+        // 1,000 windows: 950 at 0, and 50 in the top 5% whose excesses over s0 = 0 are 1..=50
+        // tenths (0.1, 0.2, ..., 5.0). Censored MLE over the smaller half (r = 25): the 25
+        // smallest sum to 0.1 * (1 + ... + 25) = 32.5, the other 25 are censored at 2.5:
+        // rate = 25 / (32.5 + 62.5) = 25 / 95. Budget 1 per 10k over 20,000 account-days = 2.
+        // Line: t = s0 + ln(N * share / budget) / rate = ln(1000 * 0.05 / 2) * 95 / 25.
+        let mut scores = vec![0.0; 950];
+        scores.extend((1..=50).map(|i| f64::from(i) / 10.0));
+        let line = AlertLine::estimate(&scores, 20_000, 1.0);
+        let fit = line.fit.clone().unwrap();
+        assert_eq!((fit.s0, fit.share), (0.0, 0.05));
+        assert!((fit.rate - 25.0 / 95.0).abs() < 1e-12, "{fit:?}");
+        let want = (1000.0f64 * 0.05 / 2.0).ln() * 95.0 / 25.0;
+        assert!((line.high - want).abs() < 1e-9, "{} vs {want}", line.high);
+        assert!((line.budget - 2.0).abs() < 1e-12);
+        // At the line, the expected count of ordinary windows is the budget.
+        assert!((line.expected_at(line.high).unwrap() - 2.0).abs() < 1e-9);
+        // A bigger budget lowers the line, but never below MIN_HIGH.
+        let loose = AlertLine::estimate(&scores, 20_000, 1e6);
+        assert_eq!(loose.high, MIN_HIGH);
+        // Too few windows for a null tail: the fixed line.
+        let few = AlertLine::estimate(&scores[..100], 20_000, 1.0);
+        assert_eq!((few.high, few.fit), (FIXED_HIGH, None));
+    }
+
+    #[test]
+    fn objects_an_account_never_reads_elsewhere_are_a_factor() {
+        let w = |h: i64, new: usize| Window {
+            new_objects: (0..new as u32).collect(),
+            ..window(h)
+        };
+        // 100 other windows, one of which found 9 new objects: a window finding 3 is matched
+        // by 1 of 100: q = (1 + 1) / (100 + 2).
+        let mut history: Vec<Window> = (0..100).map(|h| w(h * 25, 0)).collect();
+        history[3] = w(3 * 25, 9);
+        let r = new_objects(&w(200 * 25, 3), &history).unwrap();
+        assert!((r.typical - 2.0 / 102.0).abs() < 1e-12);
+        assert_eq!(r.observed, 3.0);
+        assert!((r.contribution - 51f64.log10()).abs() < 1e-12);
+        // An account whose windows often bring new objects (a job writing new files each
+        // night: every fifth window brings 20): 20 new is no factor.
+        for h in history.iter_mut().step_by(5) {
+            h.new_objects = (0..20).collect();
+        }
+        assert_eq!(new_objects(&w(200 * 25, 20), &history), None);
+        assert_eq!(new_objects(&w(200 * 25, 0), &history), None);
+    }
+
     #[test]
     fn severities() {
-        assert_eq!(Severity::from_score(2.9), None);
-        assert_eq!(Severity::from_score(3.0), Some(Severity::Low));
-        assert_eq!(Severity::from_score(6.99), Some(Severity::Medium));
-        assert_eq!(Severity::from_score(7.0), Some(Severity::High));
-        assert_eq!(Severity::from_score(12.0), Some(Severity::Critical));
+        let f = |s| Severity::from_score(s, FIXED_HIGH);
+        assert_eq!(f(2.9), None);
+        assert_eq!(f(3.0), Some(Severity::Low));
+        assert_eq!(f(4.99), Some(Severity::Low));
+        assert_eq!(f(5.0), Some(Severity::Medium));
+        assert_eq!(f(6.99), Some(Severity::Medium));
+        assert_eq!(f(7.0), Some(Severity::High));
+        assert_eq!(f(12.0), Some(Severity::Critical));
+        // A run whose line is 5.5: medium from 3.5, critical from 8.5; never below the gate.
+        assert_eq!(Severity::from_score(3.4, 5.5), Some(Severity::Low));
+        assert_eq!(Severity::from_score(3.5, 5.5), Some(Severity::Medium));
+        assert_eq!(Severity::from_score(5.5, 5.5), Some(Severity::High));
+        assert_eq!(Severity::from_score(8.5, 5.5), Some(Severity::Critical));
+        assert_eq!(Severity::from_score(2.0, 4.0), None);
         assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
     }
 }

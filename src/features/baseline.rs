@@ -152,6 +152,7 @@ mod tests {
             local_weekday: weekday_of_day(day),
             new_ips: vec![],
             new_clients: vec![],
+            new_objects: vec![],
         }
     }
 

@@ -57,6 +57,9 @@ pub struct Window {
     pub new_ips: Vec<u32>,
     /// Client codes new to the account in this window (sorted).
     pub new_clients: Vec<u32>,
+    /// Object codes new to the account in this window (sorted): read by it only within
+    /// [`NOVELTY_BAND_MS`] of the window.
+    pub new_objects: Vec<u32>,
 }
 
 /// How to compute features.
@@ -155,6 +158,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
     let hour_of = |h: i64| &cal[hours.binary_search(&h).unwrap_or(0)];
     let new_ips = novelty(&lf, c::SRC_IP)?;
     let new_clients = novelty(&lf, c::CLIENT)?;
+    let new_objects = novelty(&lf, c::OBJECT)?;
 
     let mut hourly = Vec::new();
     for (account, h, agg) in aggregate(&lf, "hour")? {
@@ -174,23 +178,26 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
             local_weekday: l.weekday,
             new_ips: new_ips.get(&key).cloned().unwrap_or_default(),
             new_clients: new_clients.get(&key).cloned().unwrap_or_default(),
+            new_objects: new_objects.get(&key).cloned().unwrap_or_default(),
         });
     }
     hourly.sort_by_key(|w| (w.account, w.start_ms));
 
-    // A day's new IPs/clients are the union of its hours'.
-    let mut day_new: HashMap<(u32, i32), (Vec<u32>, Vec<u32>)> = HashMap::new();
+    // A day's new IPs/clients/objects are the union of its hours'.
+    type DayNew = (Vec<u32>, Vec<u32>, Vec<u32>);
+    let mut day_new: HashMap<(u32, i32), DayNew> = HashMap::new();
     for w in &hourly {
         let e = day_new.entry((w.account, w.local_day)).or_default();
         e.0.extend(&w.new_ips);
         e.1.extend(&w.new_clients);
+        e.2.extend(&w.new_objects);
     }
     let mut daily = Vec::new();
     for (account, d, agg) in aggregate(&lf, "local_day")? {
         let d = d as i32;
         let start_ms = local_day_start_ms(&cfg.tz, d);
-        let (mut ips, mut clients) = day_new.remove(&(account, d)).unwrap_or_default();
-        for v in [&mut ips, &mut clients] {
+        let (mut ips, mut clients, mut objects) = day_new.remove(&(account, d)).unwrap_or_default();
+        for v in [&mut ips, &mut clients, &mut objects] {
             v.sort_unstable();
             v.dedup();
         }
@@ -208,6 +215,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
             local_weekday: local_hour(&cfg.tz, start_ms.div_euclid(HOUR_MS)).weekday,
             new_ips: ips,
             new_clients: clients,
+            new_objects: objects,
         });
     }
     daily.sort_by_key(|w| (w.account, w.start_ms));
@@ -273,7 +281,7 @@ fn aggregate(lf: &LazyFrame, window: &str) -> PolarsResult<Vec<(u32, i64, Agg)>>
     Ok(out)
 }
 
-/// For a string column (`src_ip` or `client`), the values new to each account in each hour:
+/// For an interned column (`src_ip`, `client` or `object`), the values new to each account in each hour:
 /// values the account used only within [`NOVELTY_BAND_MS`] of that hour.
 fn novelty(lf: &LazyFrame, column: &str) -> PolarsResult<HashMap<(u32, i64), Vec<u32>>> {
     let used = lf.clone().filter(col(column).neq(lit(0u32)));
