@@ -16,7 +16,7 @@
 //! | `window_end`       | string          | RFC 3339 UTC, exclusive |
 //! | `window_kind`      | string          | `hour` (one or more adjacent hours) or `day` (a local calendar day) |
 //! | `score`            | number          | total surprise: the sum of the reasons' contributions, in `-log10` probability units |
-//! | `severity`         | string          | `low` (score >= 3), `medium` (>= 5), `high` (>= 7), `critical` (>= 10) |
+//! | `severity`         | string          | relative to the run's alert line `L` (`detect::AlertLine`): `low` (score >= 3), `medium` (>= L - 2), `high` (>= L), `critical` (>= L + 3); L is 7 when the run is too small to estimate it |
 //! | `records`          | integer or null | records read in the window (null if the source gives none) |
 //! | `bytes`            | integer or null | bytes read in the window (null if the source gives none) |
 //! | `events`           | integer         | events in the window |
@@ -38,7 +38,7 @@
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null.
 //!
-//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `dormant`),
+//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `new_objects`, `dormant`),
 //! `contribution` (points added to `score`), `observed` (volume; 1 for off-hours; number of new
 //! values; distinct objects; days since the previous activity), `typical` (median volume;
 //! activity rate at this hour; share of days bringing a new value; share of windows reading as
@@ -294,8 +294,9 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                     r.typical * 100.0
                 ),
                 Factor::NewObjects => format!(
-                    "{} object(s) the account reads nowhere else; its other windows find {:.3} new on average",
-                    r.observed, r.typical
+                    "{} object(s) the account reads nowhere else; {:.2}% of its windows bring that many new",
+                    r.observed,
+                    r.typical * 100.0
                 ),
                 Factor::Dormant => format!(
                     "first activity after {} days; {:.0}% of the account's gaps are that long",
@@ -481,6 +482,13 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
     if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Breadth) {
         s.push_str(&format!(
             "; across {} distinct objects (about {:.1}% of its windows read that many)",
+            r.observed,
+            r.typical * 100.0
+        ));
+    }
+    if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::NewObjects) {
+        s.push_str(&format!(
+            "; {} object(s) it reads nowhere else (about {:.1}% of its windows bring that many new)",
             r.observed,
             r.typical * 100.0
         ));
