@@ -34,7 +34,7 @@ use crate::features::baseline::{population_hour_rates, ActivityProfile, HourRate
 use crate::features::{Features, Window, WindowKind, NOVELTY_BAND_MS};
 use crate::ingest::event::EventTable;
 use std::collections::HashMap;
-use tail::{log_volume, quantile, record_jumps, RecordJumps, TailModel};
+use tail::{log_volume, quantile, TailModel};
 
 /// Volume surprise (`-log10 p`) a window needs before it is reported at all: one chance in a
 /// thousand under the account's own model.
@@ -388,8 +388,6 @@ struct Context<'a> {
     /// the *other* accounts are enough is a lookup, not a pass over the population.
     population_size: HashMap<(u32, WindowKind, Measure), (usize, usize)>,
     own_windows: HashMap<(u32, WindowKind, Measure), usize>,
-    /// Per (source, kind, measure): the pooled law of record jumps of bulk windows.
-    jumps: HashMap<(u32, WindowKind, Measure), RecordJumps>,
 }
 
 /// Scores every window.
@@ -467,51 +465,7 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
         population_size.insert((source, kind, m), (v.len(), accounts));
     }
 
-    let mut pooled: HashMap<(u32, WindowKind, Measure), Vec<f64>> = HashMap::new();
-    for (windows, groups) in [
-        (&features.hourly, &hourly_groups),
-        (&features.daily, &daily_groups),
-    ] {
-        for (account, range) in groups {
-            let ws = &windows[range.clone()];
-            let Some(kind) = ws.first().map(|w| w.kind) else {
-                continue;
-            };
-            let source = events
-                .accounts
-                .get(*account as usize)
-                .map_or(0, |k| k.source);
-            for m in [Measure::Records, Measure::Bytes] {
-                let series: Vec<(i64, f64)> = ws
-                    .iter()
-                    .filter_map(|w| m.of(w).map(|v| (band_position(w), log_volume(v as f64))))
-                    .collect();
-                if series.len() < min_history(kind) {
-                    continue;
-                }
-                let floor = log_volume(cfg.floor(m) as f64);
-                let out = pooled.entry((source, kind, m)).or_default();
-                record_jumps(&series, band_width(kind), floor, out);
-            }
-        }
-    }
-    let jumps: HashMap<_, _> = pooled
-        .into_iter()
-        .filter_map(|(k, v)| RecordJumps::fit(&v).map(|j| (k, j)))
-        .collect();
-    for ((source, kind, m), j) in &jumps {
-        tracing::debug!(
-            source,
-            ?kind,
-            ?m,
-            jumps = j.jumps,
-            rate = j.rate,
-            "record jumps"
-        );
-    }
-
     let ctx = Context {
-        jumps,
         cfg,
         events,
         population_hours,
@@ -671,8 +625,7 @@ fn score_account(
                 continue;
             };
             measures += 1;
-            let jumps = ctx.jumps.get(&(source_of(ctx, account), kind, m)).copied();
-            let p = model.survival_with(x, &history, jumps);
+            let p = model.survival(x, &history);
             if best.as_ref().is_none_or(|b| p < b.tail_probability) {
                 best = Some(VolumeBaseline {
                     scope,
