@@ -516,24 +516,9 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
 
 /// Whether history window `h` is far enough from scored window `w` to be its baseline.
 fn outside_band(w: &Window, h: &Window) -> bool {
-    (band_position(h) - band_position(w)).abs() >= band_width(w.kind)
-}
-
-/// A window's position on the axis the leave-out band is measured on: its start (ms) for
-/// hours, its local day for days.
-fn band_position(w: &Window) -> i64 {
     match w.kind {
-        WindowKind::Hour => w.start_ms,
-        WindowKind::Day => i64::from(w.local_day),
-    }
-}
-
-/// The leave-out band: history at least this far from a window is its baseline (24 hours; the
-/// day itself and the day either side).
-fn band_width(kind: WindowKind) -> i64 {
-    match kind {
-        WindowKind::Hour => NOVELTY_BAND_MS,
-        WindowKind::Day => 2,
+        WindowKind::Hour => (h.start_ms - w.start_ms).abs() >= NOVELTY_BAND_MS,
+        WindowKind::Day => (h.local_day - w.local_day).abs() > 1,
     }
 }
 

@@ -85,57 +85,6 @@ impl TailModel {
         };
         (p_exceed * lomax).clamp(f64::MIN_POSITIVE, 1.0)
     }
-
-    /// [`survival`](Self::survival) up to the history's record; beyond it, continued with the
-    /// pooled record-jump law when there is one ([`RecordJumps`]).
-    pub fn survival_with(&self, x: f64, sorted: &[f64], jumps: Option<RecordJumps>) -> f64 {
-        match (sorted.last(), jumps) {
-            (Some(&record), Some(j)) if x > record => {
-                let at_record = self.survival(record, sorted);
-                (at_record * (-j.rate * (x - record)).exp()).clamp(f64::MIN_POSITIVE, 1.0)
-            }
-            _ => self.survival(x, sorted),
-        }
-    }
-}
-
-/// Fewest pooled record jumps for a [`RecordJumps`] law.
-pub const MIN_RECORD_JUMPS: usize = 20;
-
-/// How far beyond its account's record a window goes, when it beats it: the law of *record
-/// jumps* on the log scale, pooled over the accounts of a source.
-///
-/// An account's own history says how often it beats its record (about once in `n + 1` windows)
-/// but little about by how much, since it has beaten it only a handful of times. The accounts
-/// of a source together have beaten theirs hundreds of times: the jumps `ln(v / record)` of all
-/// those windows, modelled as exponential with the rate estimated from the smaller half only
-/// ([`censored_exponential_rate`]: thefts are among the largest jumps, so they cannot make the
-/// law heavier than it is), give the tail beyond the record. The
-/// account's survival at its record is then continued as
-/// `S(x) = S(record) * exp(-rate * (x - record))`: the body is the account's own, the tail
-/// beyond what it has ever done is calibrated on what accounts like it do when they exceed
-/// themselves.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RecordJumps {
-    /// Jumps pooled.
-    pub jumps: usize,
-    /// Exponential rate per unit of log volume.
-    pub rate: f64,
-}
-
-impl RecordJumps {
-    /// Fits the law to positive jumps; `None` with fewer than [`MIN_RECORD_JUMPS`].
-    pub fn fit(jumps: &[f64]) -> Option<RecordJumps> {
-        let mut v: Vec<f64> = jumps.iter().copied().filter(|j| *j > 0.0).collect();
-        if v.len() < MIN_RECORD_JUMPS {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        Some(RecordJumps {
-            jumps: v.len(),
-            rate: censored_exponential_rate(&v, TRUSTED_SHARE)?,
-        })
-    }
 }
 
 /// Share of the smallest values an exponential rate is estimated from; the rest are censored,
@@ -155,30 +104,6 @@ pub fn censored_exponential_rate(sorted: &[f64], share: f64) -> Option<f64> {
     let kept = &sorted[..r];
     let total: f64 = kept.iter().sum::<f64>() + (n - r) as f64 * kept[r - 1];
     (total > 0.0).then(|| r as f64 / total)
-}
-
-/// The jumps over their record of the values of at least `min_x` in `series` (position, log
-/// volume; sorted by position), where a value's record is the largest value at least `band`
-/// away from it.
-pub fn record_jumps(series: &[(i64, f64)], band: i64, min_x: f64, out: &mut Vec<f64>) {
-    let n = series.len();
-    // prefix[i]: max of series[..i]; suffix[i]: max of series[i..].
-    let mut prefix = vec![f64::NEG_INFINITY; n + 1];
-    for i in 0..n {
-        prefix[i + 1] = prefix[i].max(series[i].1);
-    }
-    let mut suffix = vec![f64::NEG_INFINITY; n + 1];
-    for i in (0..n).rev() {
-        suffix[i] = suffix[i + 1].max(series[i].1);
-    }
-    for &(pos, x) in series {
-        let before = series.partition_point(|h| h.0 <= pos - band);
-        let after = series.partition_point(|h| h.0 < pos + band);
-        let record = prefix[before].max(suffix[after]);
-        if x >= min_x && record.is_finite() && x > record {
-            out.push(x - record);
-        }
-    }
 }
 
 /// Linear-interpolation quantile (type 7) of sorted values; `None` when empty.
@@ -277,48 +202,6 @@ mod tests {
         assert!((censored_exponential_rate(&w, 0.5).unwrap() - r).abs() < 1e-12);
         assert_eq!(censored_exponential_rate(&[0.0, 0.0], 0.5), None);
         assert_eq!(censored_exponential_rate(&[], 0.5), None);
-    }
-
-    #[test]
-    fn record_jumps_leave_out_the_band() {
-        // Positions 0..=4 (band 2): value 1's record is the max of positions >= 3 (and <= -2).
-        let s = [(0, 1.0), (1, 5.0), (2, 2.0), (3, 1.5), (4, 3.0)];
-        let mut out = Vec::new();
-        record_jumps(&s, 2, 0.0, &mut out);
-        // 0: record max(pos 2..=4) = 3 -> none; 1: max(pos 3, 4) = 3 -> jump 2;
-        // 2: max(pos 0, 4) = 3 -> none; 3: max(0, 1) = 5 -> none; 4: max(0..=2) = 5 -> none.
-        assert_eq!(out, vec![2.0]);
-        // Below min_x nothing counts.
-        out.clear();
-        record_jumps(&s, 2, 6.0, &mut out);
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn beyond_the_record_the_pooled_jump_law_takes_over() {
-        let h = sorted(&[
-            100.0, 120.0, 150.0, 200.0, 90.0, 110.0, 130.0, 300.0, 80.0, 95.0,
-        ]);
-        let m = TailModel::fit(&h).unwrap();
-        let record = *h.last().unwrap();
-        let j = RecordJumps {
-            jumps: 50,
-            rate: 3.0,
-        };
-        let at = m.survival(record, &h);
-        // Up to the record nothing changes.
-        assert_eq!(m.survival_with(record, &h, Some(j)), at);
-        assert_eq!(m.survival_with(h[3], &h, Some(j)), m.survival(h[3], &h));
-        // One nat beyond: S(record) * e^-3.
-        let x = record + 1.0;
-        assert!((m.survival_with(x, &h, Some(j)) - at * (-3.0f64).exp()).abs() < 1e-15);
-        // Without a pooled law, the account's own Lomax tail.
-        assert_eq!(m.survival_with(x, &h, None), m.survival(x, &h));
-        // Too few jumps for a law.
-        assert_eq!(RecordJumps::fit(&[0.5; MIN_RECORD_JUMPS - 1]), None);
-        // 20 jumps of 0.5: the 10 kept sum to 5, the 10 censored add 10 * 0.5: rate 10 / 10.
-        let fitted = RecordJumps::fit(&[0.5; MIN_RECORD_JUMPS]).unwrap();
-        assert!((fitted.rate - 1.0).abs() < 1e-12);
     }
 
     #[test]

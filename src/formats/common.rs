@@ -743,4 +743,17 @@ pub(crate) mod testing {
         };
         (table, report, rejects, res)
     }
+
+    /// The reconciliation every reader keeps, as a property-test check: rows read = rows used +
+    /// rows rejected, one table row per used row, one reject per rejected row.
+    pub fn reconciles(
+        table: &EventTable,
+        report: &FileReport,
+        rejects: &[Reject],
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        proptest::prop_assert_eq!(report.rows_read, report.rows_used + report.rows_rejected());
+        proptest::prop_assert_eq!(table.len() as u64, report.rows_used);
+        proptest::prop_assert_eq!(rejects.len() as u64, report.rows_rejected());
+        Ok(())
+    }
 }

@@ -73,15 +73,7 @@ pub fn parse_timestamp(s: &str) -> Result<i64, TimeError> {
         }
     }
     let offset_ms = parse_zone(&b[i..])?;
-    if !(1970..=9999).contains(&year) {
-        return Err(TimeError("year outside 1970-9999"));
-    }
-    if !(1..=12).contains(&month) {
-        return Err(TimeError("month outside 1-12"));
-    }
-    if day < 1 || day > days_in_month(year, month) {
-        return Err(TimeError("day outside the month"));
-    }
+    check_date(year, month, day)?;
     if hour > 23 || minute > 59 || second > 60 {
         return Err(TimeError("time of day out of range"));
     }
@@ -163,15 +155,7 @@ pub fn parse_us_datetime(s: &str) -> Result<i64, TimeError> {
         }
         Some(_) => return Err(TimeError("expected AM or PM after the time")),
     }
-    if !(1970..=9999).contains(&year) {
-        return Err(TimeError("year outside 1970-9999"));
-    }
-    if !(1..=12).contains(&month) {
-        return Err(TimeError("month outside 1-12"));
-    }
-    if day < 1 || day > days_in_month(year, month) {
-        return Err(TimeError("day outside the month"));
-    }
+    check_date(year, month, day)?;
     if hour > 23 || minute > 59 || second > 59 {
         return Err(TimeError("time of day out of range"));
     }
@@ -201,6 +185,20 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
 
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// A calendar date in range: year 1970-9999, month 1-12, a day the month has.
+fn check_date(year: i64, month: i64, day: i64) -> Result<(), TimeError> {
+    if !(1970..=9999).contains(&year) {
+        return Err(TimeError("year outside 1970-9999"));
+    }
+    if !(1..=12).contains(&month) {
+        return Err(TimeError("month outside 1-12"));
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return Err(TimeError("day outside the month"));
+    }
+    Ok(())
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
