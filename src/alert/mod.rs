@@ -223,6 +223,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
     let kind = match lead.window.kind {
         WindowKind::Hour => "hour",
         WindowKind::Day => "day",
+        WindowKind::Run => "run",
     };
     let mut new_ips = BTreeSet::new();
     let mut new_clients = BTreeSet::new();
@@ -271,6 +272,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                 Factor::Dormant => "dormant",
                 Factor::Breadth => "breadth",
                 Factor::NewObjects => "new_objects",
+                Factor::Run => "run",
             }
             .into(),
             contribution: round(r.contribution, 2),
@@ -303,6 +305,18 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
                     r.observed,
                     r.typical * 100.0
                 ),
+                Factor::Run => match lead.run {
+                    Some(e) => format!(
+                        "{} of {} consecutive active days read at least {} each ({}x the median day); {} of the account's {} active days read that much",
+                        e.heavy_days,
+                        e.days,
+                        amount(e.threshold, measure),
+                        ratio_text(e.threshold, b.median),
+                        e.days_at_least,
+                        e.active_days
+                    ),
+                    None => String::new(),
+                },
                 Factor::NewIp | Factor::NewClient => {
                     format!(
                         "{} new; {:.0}% of the account's days bring one",
@@ -331,7 +345,16 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
         .collect();
     let distinct_objects = ev.objects.keys().filter(|&&o| o != 0).count() as u64;
     let mut alert = Alert {
-        id: format!("ew-{:016x}", fnv1a(&[&source, &account, &window_start])),
+        // A run may start on the day an hourly or daily incident starts: its kind keeps the
+        // ids apart (the hour and day ids are unchanged).
+        id: format!(
+            "ew-{:016x}",
+            if kind == "run" {
+                fnv1a(&[&source, &account, &window_start, kind])
+            } else {
+                fnv1a(&[&source, &account, &window_start])
+            }
+        ),
         account,
         account_name: events.aliases.get(&inc.account).cloned(),
         source,
@@ -358,6 +381,23 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
     };
     alert.explanation = explain(&alert, inc, tz);
     alert
+}
+
+/// An amount of a measure for people: `5,352 records`, `155.0 MB`.
+fn amount(x: f64, measure: &str) -> String {
+    match measure {
+        "bytes" => human_bytes(x.round() as i64),
+        m => format!("{} {m}", thousands(x)),
+    }
+}
+
+/// `x / median` for people: `4.2` below 10, whole numbers with separators above.
+fn ratio_text(x: f64, median: f64) -> String {
+    match x / median {
+        r if !r.is_finite() => "far above".into(),
+        r if r < 10.0 => format!("{r:.1}"),
+        r => thousands(r),
+    }
 }
 
 /// `12345.6` -> `12,346`.
@@ -412,6 +452,26 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
         (None, Some(by)) => human_bytes(by),
         (None, None) => "no volume".into(),
     };
+    if let Some(e) = lead.run {
+        // The window's end is exclusive: the run's last day starts a day before it.
+        let last_day = inc.end_ms - 12 * crate::ingest::time::HOUR_MS;
+        return format!(
+            "{} read {volume} in {} events over {} active days from {} to {} ({}): on {} of them at least {} a day, {}x its median day ({}); only {} of its other {} active days read that much (chance {:.1e} that its heaviest days fall together like this).",
+            neutralize(&display_account(a)),
+            thousands(a.events as f64),
+            e.days,
+            local(tz, inc.start_ms, "%a %Y-%m-%d"),
+            local(tz, last_day, "%a %Y-%m-%d"),
+            tz.name(),
+            e.heavy_days,
+            amount(e.threshold, &b.measure),
+            ratio_text(e.threshold, b.median),
+            amount(b.median, &b.measure),
+            e.days_at_least - e.heavy_days,
+            e.active_days - e.days,
+            b.tail_probability,
+        );
+    }
     let hourly = inc
         .findings
         .iter()
@@ -422,15 +482,15 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
         lead.window.kind
     };
     let when = match span {
+        WindowKind::Day | WindowKind::Run => format!(
+            "on {} ({})",
+            local(tz, inc.start_ms, "%a %Y-%m-%d"),
+            tz.name()
+        ),
         WindowKind::Hour => format!(
             "between {} and {} {}",
             local(tz, inc.start_ms, "%a %Y-%m-%d %H:%M"),
             local(tz, inc.end_ms, "%H:%M"),
-            tz.name()
-        ),
-        WindowKind::Day => format!(
-            "on {} ({})",
-            local(tz, inc.start_ms, "%a %Y-%m-%d"),
             tz.name()
         ),
     };
@@ -559,12 +619,21 @@ pub fn write_table(alerts: &[Alert], tz: &chrono_tz::Tz, out: &mut dyn Write) ->
                 format!("{:.1}", a.score),
                 cell(&display_account(a), 60),
                 cell(&a.source, 12),
-                format!(
-                    "{}-{} {}",
-                    local(tz, start, "%Y-%m-%d %H:%M"),
-                    local(tz, end, "%H:%M"),
-                    tz.name()
-                ),
+                match a.window_kind.as_str() {
+                    "hour" => format!(
+                        "{}-{} {}",
+                        local(tz, start, "%Y-%m-%d %H:%M"),
+                        local(tz, end, "%H:%M"),
+                        tz.name()
+                    ),
+                    // Whole local days: the first and the last (the end is exclusive).
+                    _ => format!(
+                        "{}..{} {}",
+                        local(tz, start, "%Y-%m-%d"),
+                        local(tz, end - 12 * crate::ingest::time::HOUR_MS, "%Y-%m-%d"),
+                        tz.name()
+                    ),
+                },
                 a.records.map_or("-".into(), |r| thousands(r as f64)),
                 a.bytes.map_or("-".into(), human_bytes),
                 a.reasons

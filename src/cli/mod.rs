@@ -795,6 +795,7 @@ fn kind_name(k: WindowKind) -> &'static str {
     match k {
         WindowKind::Hour => "hourly",
         WindowKind::Day => "daily",
+        WindowKind::Run => "multi-day",
     }
 }
 

@@ -28,6 +28,7 @@
 //!
 //! Severities map from the total score ([`Severity::from_score`]).
 
+pub mod runs;
 pub mod tail;
 
 use crate::features::baseline::{population_hour_rates, ActivityProfile, HourRate};
@@ -208,6 +209,8 @@ pub enum Factor {
     Dormant,
     Breadth,
     NewObjects,
+    /// A run of heavy days ([`runs`]).
+    Run,
 }
 
 /// One factor's contribution, with the typical and the actual value.
@@ -234,6 +237,8 @@ pub struct Finding {
     pub hour_rate: Option<HourRate>,
     /// Contributing factors, largest first.
     pub reasons: Vec<Reason>,
+    /// For a run of heavy days ([`WindowKind::Run`]), what the run test rests on.
+    pub run: Option<runs::RunEvidence>,
 }
 
 /// An account whose bulk windows could not be scored: no usable baseline.
@@ -284,6 +289,9 @@ pub struct Detection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertLine {
     pub high: f64,
+    /// The score from which a run of heavy days is `high` ([`runs::run_line`]): run scores are
+    /// exact probabilities, so their line follows from the budget alone.
+    pub run_high: f64,
     /// Scored windows.
     pub windows: usize,
     /// Active account-days (daily windows).
@@ -298,6 +306,7 @@ impl Default for AlertLine {
     fn default() -> Self {
         AlertLine {
             high: FIXED_HIGH,
+            run_high: FIXED_HIGH,
             windows: 0,
             account_days: 0,
             budget: 0.0,
@@ -322,6 +331,7 @@ impl AlertLine {
             windows: scores.len(),
             account_days,
             budget,
+            run_high: runs::run_line(budget_per_10k, FIXED_HIGH),
             ..Default::default()
         };
         let mut sorted = scores.to_vec();
@@ -494,16 +504,44 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
             );
         }
     }
+    for (account, range) in &daily_groups {
+        let days = &features.daily[range.clone()];
+        let measures: Vec<Measure> = [Measure::Records, Measure::Bytes]
+            .into_iter()
+            .filter(|m| days.iter().any(|w| m.of(w).is_some()))
+            .collect();
+        let mut found: Vec<Finding> = Vec::new();
+        for &m in &measures {
+            for f in runs::find(days, m, cfg.floor(m), measures.len()) {
+                // One finding per run: where both measures find overlapping runs, the stronger.
+                match found.iter_mut().find(|g| {
+                    g.window.start_ms < f.window.end_ms && f.window.start_ms < g.window.end_ms
+                }) {
+                    Some(g) if g.score >= f.score => {}
+                    Some(g) => *g = f,
+                    None => found.push(f),
+                }
+            }
+        }
+        debug_assert!(found.iter().all(|f| f.window.account == *account));
+        out.findings.extend(found);
+    }
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
-    let high = out.line.high;
-    out.findings
-        .retain_mut(|f| match Severity::from_score(f.score, high) {
+    let (high, run_high) = (out.line.high, out.line.run_high);
+    out.findings.retain_mut(|f| {
+        let line = if f.window.kind == WindowKind::Run {
+            run_high
+        } else {
+            high
+        };
+        match Severity::from_score(f.score, line) {
             Some(s) => {
                 f.severity = s;
                 true
             }
             None => false,
-        });
+        }
+    });
     out.findings.sort_by(|a, b| {
         (a.window.account, a.window.kind, a.window.start_ms).cmp(&(
             b.window.account,
@@ -518,14 +556,14 @@ pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> D
 fn outside_band(w: &Window, h: &Window) -> bool {
     match w.kind {
         WindowKind::Hour => (h.start_ms - w.start_ms).abs() >= NOVELTY_BAND_MS,
-        WindowKind::Day => (h.local_day - w.local_day).abs() > 1,
+        WindowKind::Day | WindowKind::Run => (h.local_day - w.local_day).abs() > 1,
     }
 }
 
 fn min_history(kind: WindowKind) -> usize {
     match kind {
         WindowKind::Hour => MIN_HISTORY_HOURS,
-        WindowKind::Day => MIN_HISTORY_DAYS,
+        WindowKind::Day | WindowKind::Run => MIN_HISTORY_DAYS,
     }
 }
 
@@ -786,6 +824,7 @@ fn score_window(
         baseline,
         hour_rate,
         reasons,
+        run: None,
     }
 }
 
@@ -959,6 +998,16 @@ pub fn incidents(findings: &[Finding], high: f64) -> Vec<Incident> {
             });
         }
     }
+    // A run of heavy days is its own incident: its evidence is the days together, on its own
+    // scale (an exact probability with its own line), not one more factor of an hour or a day.
+    for f in findings.iter().filter(|f| f.window.kind == WindowKind::Run) {
+        out.push(Incident {
+            account: f.window.account,
+            start_ms: f.window.start_ms,
+            end_ms: f.window.end_ms,
+            findings: vec![f.clone()],
+        });
+    }
     out.sort_by_key(|i| (i.account, i.start_ms, i.end_ms));
     out
 }
@@ -1068,6 +1117,45 @@ mod tests {
             assert!(factors.contains(&f), "{f:?} missing from {factors:?}");
         }
         assert!(lead.baseline.median >= 20.0 && lead.baseline.median <= 90.0);
+    }
+
+    #[test]
+    fn a_week_of_triple_days_is_one_run_incident() {
+        // Eight weeks of office hours of 200-270 records; in week 6 (days 35-39, Mon-Fri) every
+        // hour reads three times as much. Active days: 40. The five are the five heaviest, in a
+        // row: p = 1 / C(40, 5) = 1 / 658,008, times 8 possible ends.
+        let evs = office("ines", 56, |d, h| {
+            let base = 200 + (d * 7 + h * 3) % 71;
+            if (35..40).contains(&d) {
+                3 * base
+            } else {
+                base
+            }
+        });
+        let (_, d) = run(&evs);
+        let runs: Vec<&Finding> = d
+            .findings
+            .iter()
+            .filter(|f| f.window.kind == WindowKind::Run)
+            .collect();
+        assert_eq!(runs.len(), 1, "{:#?}", d.findings);
+        let r = runs[0];
+        let t0 = parse_timestamp(JAN06).unwrap();
+        assert_eq!(
+            (r.window.start_ms, r.window.end_ms),
+            (t0 + 35 * DAY_MS, t0 + 40 * DAY_MS)
+        );
+        let want = -(8.0f64 / 658_008.0).log10();
+        assert!((r.score - want).abs() < 1e-9, "{} vs {want}", r.score);
+        assert_eq!(d.line.run_high, 4.0);
+        assert_eq!(r.severity, Severity::High);
+        let inc = incidents(&d.findings, d.line.high);
+        let run_incidents: Vec<&Incident> = inc
+            .iter()
+            .filter(|i| i.lead().window.kind == WindowKind::Run)
+            .collect();
+        assert_eq!(run_incidents.len(), 1);
+        assert_eq!(run_incidents[0].findings.len(), 1);
     }
 
     #[test]

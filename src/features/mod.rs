@@ -31,6 +31,9 @@ pub const NOVELTY_BAND_MS: i64 = 24 * HOUR_MS;
 pub enum WindowKind {
     Hour,
     Day,
+    /// Several consecutive local days (a run of heavy days, built by detection from the daily
+    /// windows).
+    Run,
 }
 
 /// One account's activity in one window.

@@ -1,0 +1,374 @@
+//! Runs of heavy days: low-and-slow theft, a few times an account's norm for several days, no
+//! single hour or day remarkable on its own.
+//!
+//! Method. Take an account's `N` active days (days it read data, by the measure) and call a
+//! day *heavy* when it read at least [`RUN_GATE`] times the account's median active day. A
+//! candidate run starts and ends on heavy days, spans at most [`RUN_MAX_DAYS`] active days and
+//! [`RUN_MAX_SPAN_DAYS`] calendar days, and holds `x >= 3` heavy days among its `n` active
+//! days. Let `t` be the lightest of those heavy days and `M` the number of the account's active
+//! days (the run's included) reading at least `t`. If the account's days were in random order
+//! (exchangeable: no day of its history is special), the number of days reading at least `t`
+//! that fall in any fixed set of `n` days is hypergeometric, so the chance of `x` or more is
+//!
+//! `P(X >= x)`, `X ~ Hypergeometric(N, M, n)` (= `C(M, x) / C(N, x)` when every day of the run
+//! is heavy).
+//!
+//! This is exact for any distribution of daily volume: no tail model, so nothing extrapolated.
+//! A run is scored at every heavy start day against each end the limits allow; the smallest
+//! probability, times the number of possible ends ([`RUN_MAX_DAYS`] - 2, Bonferroni), is the
+//! run's. Of overlapping runs of one account only the most surprising is kept.
+//!
+//! The alert line follows from that calibration: at most one test per active account-day, so
+//! with a budget of `b` false alerts per 10,000 account-days a run is `high` from
+//! `-log10(b / 10,000)` ([`run_line`]). What the test assumes, and what breaks it: that days
+//! are exchangeable. A recurring busy period (month-end) is part of the history and counts
+//! against a run that resembles it; a steady rise over the whole period would make its last
+//! days a run, which is why a heavy day must also be [`RUN_GATE`] times the median.
+//!
+//! Reference: the hypergeometric (Fisher exact) test of a window against the rest of a
+//! sequence is the conditional scan test of J. I. Naus, "Approximations for distributions of
+//! scan statistics", JASA 77 (1982); here the window is scanned over ends and corrected by
+//! Bonferroni rather than by the scan distribution, which is conservative.
+
+use super::tail::quantile;
+use super::{Factor, Finding, Measure, Reason, Scope, Severity, VolumeBaseline, VOLUME_GATE};
+use crate::features::{Window, WindowKind};
+use statrs::function::factorial::ln_binomial;
+
+/// A heavy day reads at least this many times the account's median active day.
+pub const RUN_GATE: f64 = 2.0;
+/// Fewest heavy days in a run.
+pub const RUN_MIN_HEAVY: usize = 3;
+/// Most active days a run spans (low-and-slow theft over about two working weeks).
+pub const RUN_MAX_DAYS: usize = 10;
+/// Most calendar days a run spans.
+pub const RUN_MAX_SPAN_DAYS: i32 = 14;
+/// Fewest active days of an account's history for a run test.
+pub const RUN_MIN_ACTIVE_DAYS: usize = 20;
+
+/// What a run finding rests on, for the explanation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunEvidence {
+    /// Heavy days in the run.
+    pub heavy_days: usize,
+    /// Active days the run spans.
+    pub days: usize,
+    /// The lightest heavy day of the run (the measure's units).
+    pub threshold: f64,
+    /// The account's active days reading at least `threshold` (the run's included).
+    pub days_at_least: usize,
+    /// The account's active days.
+    pub active_days: usize,
+}
+
+/// The score from which a run is `high`, for a budget of `budget_per_10k` false alerts per
+/// 10,000 active account-days: `-log10(budget / 10,000)`, never below [`VOLUME_GATE`]; without a
+/// budget, `fallback`.
+pub fn run_line(budget_per_10k: f64, fallback: f64) -> f64 {
+    if budget_per_10k > 0.0 {
+        (10_000.0 / budget_per_10k).log10().max(VOLUME_GATE)
+    } else {
+        fallback
+    }
+}
+
+/// `P(X >= x)` for `X ~ Hypergeometric(population, successes, draws)`, summed in log space so
+/// that tiny probabilities keep their digits.
+pub fn hypergeometric_sf(x: u64, population: u64, successes: u64, draws: u64) -> f64 {
+    if x == 0 {
+        return 1.0;
+    }
+    let hi = successes.min(draws);
+    if x > hi || draws > population || successes > population {
+        return 0.0;
+    }
+    let lo = x.max((draws + successes).saturating_sub(population));
+    let total = ln_binomial(population, draws);
+    (lo..=hi)
+        .map(|k| {
+            (ln_binomial(successes, k) + ln_binomial(population - successes, draws - k) - total)
+                .exp()
+        })
+        .sum::<f64>()
+        .min(1.0)
+}
+
+/// The best run starting at each heavy day, before overlaps are resolved.
+struct Candidate {
+    p: f64,
+    first: usize,
+    last: usize,
+    evidence: RunEvidence,
+}
+
+/// Run findings of one account from its daily windows (sorted by day), for one measure; `floor`
+/// is the bulk floor the heavy days' sum must reach. Scores are final (`-log10` of the
+/// Bonferroni-corrected probability, times `measures` for the measures tested); severities are
+/// set later.
+pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Finding> {
+    let active: Vec<(usize, f64)> = days
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| m.of(w).filter(|&v| v > 0).map(|v| (i, v as f64)))
+        .collect();
+    let n_active = active.len();
+    if n_active < RUN_MIN_ACTIVE_DAYS {
+        return Vec::new();
+    }
+    let mut sorted: Vec<f64> = active.iter().map(|a| a.1).collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = quantile(&sorted, 0.5).unwrap_or(0.0);
+    let heavy = |v: f64| v >= RUN_GATE * median && v > 0.0;
+    let at_least = |t: f64| n_active - sorted.partition_point(|&v| v < t);
+    let ends = (RUN_MAX_DAYS - RUN_MIN_HEAVY + 1) as f64;
+
+    let mut candidates = Vec::new();
+    for s in 0..n_active {
+        if !heavy(active[s].1) {
+            continue;
+        }
+        let mut best: Option<Candidate> = None;
+        let (mut count, mut lightest, mut sum) = (1usize, active[s].1, active[s].1);
+        for e in s + 1..n_active.min(s + RUN_MAX_DAYS) {
+            let span = days[active[e].0].local_day - days[active[s].0].local_day;
+            if span >= RUN_MAX_SPAN_DAYS {
+                break;
+            }
+            let v = active[e].1;
+            if !heavy(v) {
+                continue;
+            }
+            count += 1;
+            lightest = lightest.min(v);
+            sum += v;
+            if count < RUN_MIN_HEAVY || sum < floor as f64 {
+                continue;
+            }
+            let n = e - s + 1;
+            let big = at_least(lightest);
+            let p = hypergeometric_sf(count as u64, n_active as u64, big as u64, n as u64);
+            if best.as_ref().is_none_or(|b| p < b.p) {
+                best = Some(Candidate {
+                    p,
+                    first: s,
+                    last: e,
+                    evidence: RunEvidence {
+                        heavy_days: count,
+                        days: n,
+                        threshold: lightest,
+                        days_at_least: big,
+                        active_days: n_active,
+                    },
+                });
+            }
+        }
+        candidates.extend(best);
+    }
+    // The most surprising first; of overlapping runs only that one is kept.
+    candidates.sort_by(|a, b| a.p.total_cmp(&b.p).then(a.first.cmp(&b.first)));
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in candidates {
+        if kept.iter().all(|k| c.last < k.first || k.last < c.first) {
+            kept.push(c);
+        }
+    }
+    kept.sort_by_key(|c| c.first);
+    let p99 = quantile(&sorted, 0.99).unwrap_or(0.0);
+    kept.into_iter()
+        .filter_map(|c| {
+            let p = (c.p * ends * measures as f64).min(1.0);
+            let score = -p.max(f64::MIN_POSITIVE).log10();
+            (score >= VOLUME_GATE).then(|| {
+                let window = span_window(&days[active[c.first].0..=active[c.last].0]);
+                let observed = m.of(&window).unwrap_or(0) as f64;
+                Finding {
+                    window,
+                    score,
+                    severity: Severity::Low,
+                    baseline: VolumeBaseline {
+                        scope: Scope::Account,
+                        measure: m,
+                        windows: n_active,
+                        median,
+                        p99,
+                        tail_probability: p,
+                    },
+                    hour_rate: None,
+                    reasons: vec![Reason {
+                        factor: Factor::Run,
+                        contribution: score,
+                        observed,
+                        typical: median * c.evidence.days as f64,
+                    }],
+                    run: Some(c.evidence),
+                }
+            })
+        })
+        .collect()
+}
+
+/// One window covering consecutive daily windows of an account: sums, and the union of what
+/// was new.
+fn span_window(days: &[Window]) -> Window {
+    let first = &days[0];
+    let last = &days[days.len() - 1];
+    let sum = |f: fn(&Window) -> Option<i64>| {
+        days.iter()
+            .filter_map(f)
+            .fold(None, |acc: Option<i64>, v| Some(acc.unwrap_or(0) + v))
+    };
+    let union = |f: fn(&Window) -> &Vec<u32>| {
+        let mut v: Vec<u32> = days.iter().flat_map(|w| f(w).iter().copied()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    Window {
+        account: first.account,
+        kind: WindowKind::Run,
+        start_ms: first.start_ms,
+        end_ms: last.end_ms,
+        events: days.iter().map(|w| w.events).sum(),
+        records: sum(|w| w.records),
+        bytes: sum(|w| w.bytes),
+        distinct_objects: days.iter().map(|w| w.distinct_objects).max().unwrap_or(0),
+        local_day: first.local_day,
+        local_hour: 0,
+        local_weekday: first.local_weekday,
+        new_ips: union(|w| &w.new_ips),
+        new_clients: union(|w| &w.new_clients),
+        new_objects: union(|w| &w.new_objects),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::time::DAY_MS;
+
+    fn day(d: i32, records: i64) -> Window {
+        Window {
+            account: 1,
+            kind: WindowKind::Day,
+            start_ms: i64::from(d) * DAY_MS,
+            end_ms: i64::from(d + 1) * DAY_MS,
+            events: 10,
+            records: Some(records),
+            bytes: None,
+            distinct_objects: 1,
+            local_day: d,
+            local_hour: 0,
+            local_weekday: (d % 7) as u8,
+            new_ips: Vec::new(),
+            new_clients: Vec::new(),
+            new_objects: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn hypergeometric_by_hand() {
+        // Every drawn day heavy: C(M, x) / C(N, x). C(5,3)/C(20,3) = 10/1140.
+        let p = hypergeometric_sf(3, 20, 5, 3);
+        assert!((p - 10.0 / 1140.0).abs() < 1e-12, "{p}");
+        // N=10, M=4, n=3, P(X >= 2) = [C(4,2)C(6,1) + C(4,3)] / C(10,3) = (36 + 4) / 120.
+        let p = hypergeometric_sf(2, 10, 4, 3);
+        assert!((p - 40.0 / 120.0).abs() < 1e-12, "{p}");
+        assert_eq!(hypergeometric_sf(0, 10, 4, 3), 1.0);
+        assert_eq!(hypergeometric_sf(4, 10, 4, 3), 0.0, "more than drawn");
+        // Tiny probabilities keep their digits: 1 / C(60, 8).
+        let p = hypergeometric_sf(8, 60, 8, 8);
+        let want = 1.0 / 2_558_620_845.0;
+        assert!((p / want - 1.0).abs() < 1e-9, "{p} vs {want}");
+    }
+
+    #[test]
+    fn line_follows_the_budget() {
+        assert!((run_line(1.0, 7.0) - 4.0).abs() < 1e-12);
+        assert!((run_line(10.0, 7.0) - 3.0).abs() < 1e-12);
+        assert_eq!(run_line(1000.0, 7.0), VOLUME_GATE, "never below the gate");
+        assert_eq!(run_line(0.0, 7.0), 7.0);
+    }
+
+    /// 40 days alternating 1,000 and 1,100 records, then five days of 5,000: the five are the
+    /// five heaviest of 45, all in a row. p = 1/C(45,5) = 1/1,221,759, times 8 possible ends.
+    #[test]
+    fn five_heavy_days_in_a_row_are_a_run() {
+        let mut days: Vec<Window> = (0..40)
+            .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
+            .collect();
+        days.extend((40..45).map(|d| day(d, 5000)));
+        let f = find(&days, Measure::Records, 1000, 1);
+        assert_eq!(f.len(), 1);
+        let r = &f[0];
+        assert_eq!(r.window.kind, WindowKind::Run);
+        assert_eq!(r.window.start_ms, 40 * DAY_MS);
+        assert_eq!(r.window.end_ms, 45 * DAY_MS);
+        assert_eq!(r.window.records, Some(25_000));
+        let want = -(8.0 / 1_221_759.0f64).log10();
+        assert!((r.score - want).abs() < 1e-9, "{} vs {want}", r.score);
+        let e = r.run.unwrap();
+        assert_eq!(
+            (e.heavy_days, e.days, e.days_at_least, e.active_days),
+            (5, 5, 5, 45)
+        );
+        assert_eq!(r.baseline.median, 1100.0);
+    }
+
+    #[test]
+    fn heavy_days_spread_out_are_no_run() {
+        // The same five heavy days, but a week apart: never three within the span limit.
+        let mut days: Vec<Window> = (0..45).map(|d| day(d, 1000)).collect();
+        for d in [4, 13, 22, 31, 40] {
+            days[d].records = Some(5000);
+        }
+        assert!(find(&days, Measure::Records, 1000, 1).is_empty());
+    }
+
+    #[test]
+    fn a_recurring_busy_period_is_its_own_norm() {
+        // Three month-ends of three heavy days each: none is surprising given the others.
+        // The best run: 3 heavy days of 9 such in 45 (C(9,3)/C(45,3) = 84/14190), times 8 ends.
+        let mut days: Vec<Window> = (0..45).map(|d| day(d, 1000)).collect();
+        for start in [5, 20, 35] {
+            for w in &mut days[start..start + 3] {
+                w.records = Some(3000);
+            }
+        }
+        let p: f64 = 84.0 / 14_190.0 * 8.0;
+        assert!(-p.log10() < VOLUME_GATE);
+        assert!(find(&days, Measure::Records, 1000, 1).is_empty());
+    }
+
+    #[test]
+    fn a_light_day_inside_the_run_is_allowed_for() {
+        // 40 ordinary days, then heavy, heavy, light, heavy, heavy: 4 heavy of 5 days.
+        let mut days: Vec<Window> = (0..40).map(|d| day(d, 1000)).collect();
+        for (d, r) in [(40, 5000), (41, 5000), (42, 900), (43, 5000), (44, 5000)] {
+            days.push(day(d, r));
+        }
+        let f = find(&days, Measure::Records, 1000, 1);
+        assert_eq!(f.len(), 1);
+        let e = f[0].run.unwrap();
+        assert_eq!((e.heavy_days, e.days), (4, 5));
+        // P(X >= 4), X ~ Hypergeometric(45, 4, 5) = C(4,4) C(41,1) / C(45,5) = 41 / 1,221,759.
+        let want = -(41.0 / 1_221_759.0 * 8.0f64).log10();
+        assert!((f[0].score - want).abs() < 1e-9);
+    }
+
+    #[test]
+    fn too_little_history_or_volume_is_not_scored() {
+        let mut days: Vec<Window> = (0..15).map(|d| day(d, 1000)).collect();
+        days.extend((15..20).map(|d| day(d, 5000)));
+        assert_eq!(days.len(), 20);
+        assert_eq!(
+            find(&days[1..], Measure::Records, 1000, 1).len(),
+            0,
+            "19 days"
+        );
+        assert_eq!(find(&days, Measure::Records, 1000, 1).len(), 1, "20 days");
+        assert!(
+            find(&days, Measure::Records, 30_000, 1).is_empty(),
+            "the heavy days sum to 25,000, under the floor"
+        );
+    }
+}
