@@ -14,9 +14,9 @@
 //! | `source`           | string          | the log family (`generic`, ...) |
 //! | `window_start`     | string          | RFC 3339 UTC, inclusive |
 //! | `window_end`       | string          | RFC 3339 UTC, exclusive |
-//! | `window_kind`      | string          | `hour` (one or more adjacent hours) or `day` (a local calendar day) |
+//! | `window_kind`      | string          | `hour` (one or more adjacent hours), `day` (a local calendar day) or `run` (consecutive local days: a run of heavy days, `detect::runs`) |
 //! | `score`            | number          | total surprise: the sum of the reasons' contributions, in `-log10` probability units |
-//! | `severity`         | string          | relative to the run's alert line `L` (`detect::AlertLine`): `low` (score >= 3), `medium` (>= L - 2), `high` (>= L), `critical` (>= L + 3); L is 7 when the run is too small to estimate it |
+//! | `severity`         | string          | relative to the run's alert line `L` (`detect::AlertLine`): `low` (score >= 3), `medium` (>= L - 2), `high` (>= L), `critical` (>= L + 3); L is 7 when the run is too small to estimate it; for `run` alerts L is `-log10(budget / 10,000)` (4 at the default budget) |
 //! | `records`          | integer or null | records read in the window (null if the source gives none) |
 //! | `bytes`            | integer or null | bytes read in the window (null if the source gives none) |
 //! | `events`           | integer         | events in the window |
@@ -38,11 +38,15 @@
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null.
 //!
-//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `new_objects`, `dormant`),
+//! For `run` alerts, `median` and `p99` are of all the account's active days, `windows` counts
+//! them, and `tail_probability` is the run test's probability (Bonferroni-corrected).
+//!
+//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `new_objects`, `dormant`, `run`),
 //! `contribution` (points added to `score`), `observed` (volume; 1 for off-hours; number of new
-//! values; distinct objects; days since the previous activity), `typical` (median volume;
-//! activity rate at this hour; share of days bringing a new value; share of windows reading as
-//! many objects; share of earlier gaps at least that long),
+//! values; distinct objects; days since the previous activity; the run's volume), `typical`
+//! (median volume; activity rate at this hour; share of days bringing a new value; share of
+//! windows reading as many objects; share of earlier gaps at least that long; the median day
+//! times the run's days),
 //! `detail` (a short phrase).
 
 pub mod sanitize;
