@@ -568,6 +568,7 @@ pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
     let line = &detection.line;
     tracing::info!(
         high = line.high,
+        run_high = line.run_high,
         windows = line.windows,
         account_days = line.account_days,
         budget = line.budget,
