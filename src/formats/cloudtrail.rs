@@ -171,20 +171,10 @@ fn read_record(r: &Value, sink: &mut RowSink<'_>) -> Result<(), RowError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::event::EventTable;
-    use crate::ingest::report::{FileReport, Reject};
-
-    struct Run {
-        t: EventTable,
-        rep: FileReport,
-        rej: Vec<Reject>,
-        res: Result<(), String>,
-    }
+    use crate::formats::common::testing::Run;
 
     fn run(input: impl Read) -> Run {
-        let (t, rep, rej, res) =
-            crate::formats::common::testing::parse("ct.json", SOURCE, |sink| read(input, sink));
-        Run { t, rep, rej, res }
+        crate::formats::common::testing::parse("ct.json", SOURCE, |sink| read(input, sink)).into()
     }
 
     fn fixture(name: &str) -> std::path::PathBuf {

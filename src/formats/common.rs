@@ -728,6 +728,20 @@ pub(crate) mod testing {
     /// result.
     pub type Parsed = (EventTable, FileReport, Vec<Reject>, Result<(), String>);
 
+    /// A [`Parsed`] outcome with named parts, for readers' tests.
+    pub struct Run {
+        pub t: EventTable,
+        pub rep: FileReport,
+        pub rej: Vec<Reject>,
+        pub res: Result<(), String>,
+    }
+
+    impl From<Parsed> for Run {
+        fn from((t, rep, rej, res): Parsed) -> Run {
+            Run { t, rep, rej, res }
+        }
+    }
+
     /// Reads one input named `name` of `source` with `read`.
     pub fn parse(
         name: &str,

@@ -211,21 +211,12 @@ fn param<'a>(event: &'a Value, name: &str) -> Option<Cow<'a, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::event::EventTable;
-    use crate::ingest::report::{FileReport, Reject};
+    use crate::formats::common::testing::Run;
     use crate::ingest::time::{DAY_MS, HOUR_MS};
 
-    struct Run {
-        t: EventTable,
-        rep: FileReport,
-        rej: Vec<Reject>,
-        res: Result<(), String>,
-    }
-
     fn run(input: impl Read) -> Run {
-        let (t, rep, rej, res) =
-            crate::formats::common::testing::parse("drive.json", SOURCE, |sink| read(input, sink));
-        Run { t, rep, rej, res }
+        crate::formats::common::testing::parse("drive.json", SOURCE, |sink| read(input, sink))
+            .into()
     }
 
     const FIXTURE: &str = concat!(
