@@ -19,7 +19,7 @@ for format in $FORMATS; do
   for seed in $SEEDS; do
     dir="$OUT/$format-$seed"
     "$bin" generate -q --out "$dir" --seed "$seed" --format "$format"
-    "$bin" scan -q "$dir/logs" --format jsonl > "$dir/alerts.jsonl"
+    "$bin" scan -q "$dir/logs" --format jsonl --fail-on never > "$dir/alerts.jsonl"
     echo "== $format seed $seed (default settings)"
     "$bin" eval -q --labels "$dir/labels.csv" "$dir/alerts.jsonl" | tee "$dir/eval.txt" \
       | sed -n '/^FAMILY/,/^False alerts per/p'

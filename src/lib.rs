@@ -8,9 +8,13 @@
 
 pub mod alert;
 pub mod cli;
+pub mod config;
+pub mod deliver;
 pub mod detect;
 pub mod eval;
 pub mod features;
 pub mod formats;
 pub mod generate;
 pub mod ingest;
+pub mod policy;
+pub mod state;

@@ -28,6 +28,7 @@
 //! | `top_objects`      | array           | up to 5 `{object, records, events}`, most records first |
 //! | `files`            | array of string | the input files the window's events came from |
 //! | `explanation`      | string          | one sentence for an analyst (neutralised: safe to display) |
+//! | `version`          | integer         | 1 when first raised; `detect --state` raises an incident that grew or changed again, with the same `id` and the next version |
 //!
 //! `baseline`: `scope` (`account`: the account's own history, or `population`: other accounts of
 //! the same source, when the account's history is too thin), `measure` (`records` or `bytes`),
@@ -85,6 +86,14 @@ pub struct Alert {
     pub top_objects: Vec<ObjectOut>,
     pub files: Vec<String>,
     pub explanation: String,
+    /// 1 when first raised; a scheduled run (`detect --state`) that finds the incident grown or
+    /// changed raises it again with the same `id` and the next version.
+    #[serde(default = "first_version")]
+    pub version: u32,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -268,17 +277,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
         .reasons
         .iter()
         .map(|r| ReasonOut {
-            factor: match r.factor {
-                Factor::Volume => "volume",
-                Factor::OffHours => "off_hours",
-                Factor::NewIp => "new_ip",
-                Factor::NewClient => "new_client",
-                Factor::Dormant => "dormant",
-                Factor::Breadth => "breadth",
-                Factor::NewObjects => "new_objects",
-                Factor::Run => "run",
-            }
-            .into(),
+            factor: r.factor.as_str().into(),
             contribution: round(r.contribution, 2),
             observed: round(r.observed, 1),
             typical: round_sig(r.typical),
@@ -382,6 +381,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::T
             .map(|&f| events.files[f as usize].clone())
             .collect(),
         explanation: String::new(),
+        version: 1,
     };
     alert.explanation = explain(&alert, inc, tz);
     alert
@@ -410,7 +410,7 @@ pub fn thousands(x: f64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

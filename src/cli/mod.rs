@@ -2,8 +2,11 @@
 //! ([`ScanSettings`], [`EvalSettings`], [`GenerateSettings`]) before any work starts; nothing below this module sees clap types. This is
 //! the only module that prints: results to stdout, the run summary and diagnostics to stderr.
 //!
-//! Exit codes ([`Exit`]): 0 success, 2 usage or configuration error, 3 input could not be read at
-//! all, 4 internal error.
+//! Exit codes ([`Exit`]): 0 success and no alert at or above `--fail-on`, 1 an alert at or above
+//! `--fail-on`, 2 usage or configuration error, 3 input could not be read at all, 4 internal
+//! error, 5 the state is held by another run.
+
+pub mod jobs;
 
 use crate::alert::{
     self, sanitize::cell, sanitize::csv_cell, sanitize::neutralize, thousands, Alert,
@@ -25,12 +28,16 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success = 0,
+    /// An alert at or above `--fail-on` was raised.
+    Alerts = 1,
     /// Bad flags, arguments or configuration.
     Usage = 2,
     /// No input could be read at all (or, under `--strict`, some input could not).
     InputUnreadable = 3,
     /// A bug: an internal step failed.
     Internal = 4,
+    /// Another run holds the state (`--state`) and did not finish within `--lock-wait`.
+    StateBusy = 5,
 }
 
 impl From<Exit> for ExitCode {
@@ -42,6 +49,7 @@ impl From<Exit> for ExitCode {
 #[derive(Parser, Debug)]
 #[command(
     name = "exfilwatch",
+    after_help = "Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 usage or configuration error, 3 input could not be read, 4 internal error, 5 the state is held by another run.",
     version,
     about = "Finds bulk data theft in the access logs of vendor platforms"
 )]
@@ -54,6 +62,9 @@ struct Cli {
     /// More diagnostics on stderr (-v: stage timings, -vv: debug). EXFILWATCH_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Configuration file (TOML; `exfilwatch config init` writes an example). Flags override it.
+    #[arg(long, global = true, env = "EXFILWATCH_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +79,91 @@ enum Command {
     /// Write a synthetic tenant (logs with planted thefts and benign look-alikes, labels.csv,
     /// benign.csv, tenant.json) for testing and evaluating detection.
     Generate(GenerateArgs),
+    /// Scheduled runs: score only the exports not seen before against the baselines kept in a
+    /// state database, raise each incident once (updates keep its id), deliver the alerts.
+    Detect(JobArgs),
+    /// Learn baselines from log exports into a state database without raising alerts (the
+    /// first load of history before scheduled `detect` runs).
+    Baseline(JobArgs),
+    /// Record an analyst's verdict on an alert raised by `detect`: `--not-a-threat` lowers the
+    /// scores of that account's future incidents with the same pattern of factors.
+    Feedback(FeedbackArgs),
+    /// The configuration file (TOML).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Write a commented example configuration file.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "exfilwatch.toml", value_name = "PATH")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a configuration file and print what it resolves to.
+    Check {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct JobArgs {
+    #[command(flatten)]
+    scan: ScanArgs,
+    /// The state database (SQLite; created if missing). Default: the config file's
+    /// `state.path`.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// Seconds to wait for another run holding the state before giving up (exit 5).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    lock_wait: u64,
+    /// Days of history the baselines keep; older events age out [default: 90, or the config
+    /// file's `history.window_days`].
+    #[arg(long, value_name = "DAYS")]
+    history_days: Option<u32>,
+    /// `detect` only learns, raising nothing, until the state holds this many days of history:
+    /// with less, every account's first busy day would look abnormal.
+    #[arg(long, default_value_t = 14, value_name = "DAYS")]
+    learn_days: u32,
+    /// Also append alerts (new and updated) as JSON Lines to this file.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also append alerts as OCSF Detection Findings (class 2004), one JSON per line.
+    #[arg(long, value_name = "FILE")]
+    ocsf: Option<PathBuf>,
+    /// POST alerts to the webhook whose URL is in $EXFILWATCH_WEBHOOK_URL (or the variable the
+    /// config file's `delivery.webhook_url_env` names); signed with the secret in
+    /// $EXFILWATCH_WEBHOOK_SECRET when set.
+    #[arg(long)]
+    webhook: bool,
+    /// Post alerts to the Slack incoming webhook whose URL is in $EXFILWATCH_SLACK_URL (or the
+    /// variable `delivery.slack_url_env` names).
+    #[arg(long)]
+    slack: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct FeedbackArgs {
+    /// The state database the alert was raised in.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// The alert's id (`ew-...`).
+    #[arg(value_name = "ALERT_ID")]
+    alert: String,
+    /// The verdict: this alert's activity is legitimate for the account.
+    #[arg(long, required = true)]
+    not_a_threat: bool,
+    /// Why (kept with the verdict and shown in later run summaries).
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+    /// Seconds to wait for a run holding the state.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    lock_wait: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -195,9 +291,14 @@ struct ScanArgs {
     /// Output format; `auto` is a table on a terminal and JSON Lines otherwise.
     #[arg(long, value_enum, default_value_t = OutputFormat::Auto)]
     format: OutputFormat,
-    /// Show alerts at or above this severity.
-    #[arg(long, value_enum, default_value_t = SeverityArg::High)]
-    min_severity: SeverityArg,
+    /// Show alerts at or above this severity [default: high, or the config file's
+    /// `detection.min_severity`].
+    #[arg(long, value_enum)]
+    min_severity: Option<SeverityArg>,
+    /// Exit 1 when an alert at or above this severity is raised (`never`: exit 0) [default:
+    /// high, or the config file's `detection.fail_on`].
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
     /// Read every input as this format instead of recognising it (see `exfilwatch formats`).
     #[arg(long, value_name = "NAME")]
     log_format: Option<String>,
@@ -206,25 +307,26 @@ struct ScanArgs {
     #[arg(long = "map", value_name = "FIELD=COLUMN")]
     map: Vec<String>,
     /// The organisation's time zone (IANA name, e.g. Europe/London) for local hours, days and
-    /// reporting.
-    #[arg(long, default_value = "UTC", value_name = "ZONE")]
-    timezone: String,
+    /// reporting [default: UTC, or the config file's `organisation.timezone`].
+    #[arg(long, value_name = "ZONE")]
+    timezone: Option<String>,
     /// Write every rejected row (file, line, reason, field, detail) to this CSV file.
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
     /// Fail (exit 3) if any input file cannot be read, instead of skipping it.
     #[arg(long)]
     strict: bool,
-    /// Smallest number of records in a window that counts as a bulk export.
-    #[arg(long, default_value_t = DetectConfig::default().min_records, value_name = "N")]
-    min_records: i64,
-    /// Smallest number of bytes in a window that counts as a bulk export.
-    #[arg(long, default_value_t = DetectConfig::default().min_bytes, value_name = "N")]
-    min_bytes: i64,
+    /// Smallest number of records in a window that counts as a bulk export [default: 1000].
+    #[arg(long, value_name = "N")]
+    min_records: Option<i64>,
+    /// Smallest number of bytes in a window that counts as a bulk export [default: 50000000].
+    #[arg(long, value_name = "N")]
+    min_bytes: Option<i64>,
     /// False alerts at `high` or above to allow, per 10,000 active account-days: sets the score
-    /// from which a finding is `high` in this run (see ARCHITECTURE.md, "Alert line")
-    #[arg(long, default_value_t = DetectConfig::default().budget_per_10k, value_name = "N")]
-    alert_budget: f64,
+    /// from which a finding is `high` in this run (see ARCHITECTURE.md, "Alert line") [default:
+    /// 1].
+    #[arg(long, value_name = "N")]
+    alert_budget: Option<f64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -284,6 +386,10 @@ pub struct ScanSettings {
     pub format: OutputFormat,
     pub rejects: Option<PathBuf>,
     pub quiet: bool,
+    /// Exit 1 when an alert at or above this is raised; `None`: never.
+    pub fail_on: Option<Severity>,
+    /// Allowlists, suppressions and feedback.
+    pub policy: crate::policy::Policy,
 }
 
 impl SeverityArg {
@@ -325,13 +431,37 @@ impl EvalArgs {
 }
 
 impl ScanArgs {
-    fn into_settings(self, quiet: bool) -> Result<ScanSettings, String> {
-        let tz: chrono_tz::Tz = self.timezone.parse().map_err(|_| {
-            format!(
-                "--timezone {:?}: not an IANA time zone name (e.g. Europe/London)",
-                self.timezone
-            )
+    fn into_settings(self, quiet: bool, cfg: &FromConfig) -> Result<ScanSettings, String> {
+        let timezone = self
+            .timezone
+            .clone()
+            .or_else(|| cfg.timezone.clone())
+            .unwrap_or_else(|| "UTC".to_owned());
+        let tz: chrono_tz::Tz = timezone.parse().map_err(|_| {
+            format!("--timezone {timezone:?}: not an IANA time zone name (e.g. Europe/London)")
         })?;
+        let defaults = DetectConfig::default();
+        let alert_budget = self
+            .alert_budget
+            .or(cfg.alert_budget)
+            .unwrap_or(defaults.budget_per_10k);
+        let min_records = self
+            .min_records
+            .or(cfg.min_records)
+            .unwrap_or(defaults.min_records);
+        let min_bytes = self
+            .min_bytes
+            .or(cfg.min_bytes)
+            .unwrap_or(defaults.min_bytes);
+        let min_severity = self
+            .min_severity
+            .map(SeverityArg::severity)
+            .or(cfg.min_severity)
+            .unwrap_or(Severity::High);
+        let fail_on = match &self.fail_on {
+            Some(v) => parse_fail_on(v)?,
+            None => cfg.fail_on.unwrap_or(Some(Severity::High)),
+        };
         let columns = ColumnMap::from_assignments(&self.map)?;
         let log_format = match &self.log_format {
             None => None,
@@ -343,10 +473,10 @@ impl ScanArgs {
                 )
             })?),
         };
-        if !(self.alert_budget > 0.0 && self.alert_budget.is_finite()) {
+        if !(alert_budget > 0.0 && alert_budget.is_finite()) {
             return Err("--alert-budget must be a positive number".into());
         }
-        if self.min_records < 1 || self.min_bytes < 1 {
+        if min_records < 1 || min_bytes < 1 {
             return Err("--min-records and --min-bytes must be at least 1".into());
         }
         let inputs = self
@@ -375,16 +505,47 @@ impl ScanArgs {
             },
             features: FeatureConfig { tz },
             detect: DetectConfig {
-                min_records: self.min_records,
-                min_bytes: self.min_bytes,
-                budget_per_10k: self.alert_budget,
+                min_records,
+                min_bytes,
+                budget_per_10k: alert_budget,
             },
-            min_severity: self.min_severity.severity(),
+            min_severity,
             format,
             rejects: self.rejects,
             quiet,
+            fail_on,
+            policy: crate::policy::Policy {
+                tz,
+                ..cfg.policy.clone()
+            },
         })
     }
+}
+
+/// `--fail-on`: a severity, or `never`.
+fn parse_fail_on(v: &str) -> Result<Option<Severity>, String> {
+    if v.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    Severity::parse(v)
+        .map(Some)
+        .ok_or_else(|| format!("--fail-on {v:?}: expected low, medium, high, critical or never"))
+}
+
+/// What the config file supplies where a flag is absent.
+#[derive(Debug, Clone, Default)]
+pub struct FromConfig {
+    pub timezone: Option<String>,
+    pub min_severity: Option<Severity>,
+    /// `Some(None)`: never fail.
+    pub fail_on: Option<Option<Severity>>,
+    pub alert_budget: Option<f64>,
+    pub min_records: Option<i64>,
+    pub min_bytes: Option<i64>,
+    pub history_days: Option<u32>,
+    pub state: Option<PathBuf>,
+    pub policy: crate::policy::Policy,
+    pub delivery: Option<crate::config::Delivery>,
 }
 
 /// Entry point of the binary.
@@ -394,59 +555,146 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(), // help and version exit 0, usage errors 2
     };
     init_tracing(cli.verbose, cli.quiet);
-    let args = match cli.command {
-        Command::Scan(args) => args,
-        Command::Formats => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(formats_text().as_bytes());
-            return Exit::Success.into();
-        }
-        Command::Generate(args) => {
-            let settings = match args.into_settings(cli.quiet) {
-                Ok(s) => s,
-                Err(msg) => {
-                    eprintln!("exfilwatch: error: {msg}");
-                    return Exit::Usage.into();
-                }
-            };
-            return match run_generate(&settings) {
-                Ok(code) => code.into(),
-                Err((code, err)) => {
-                    eprintln!("exfilwatch: error: {err:#}");
-                    code.into()
-                }
-            };
-        }
-        Command::Eval(args) => {
-            let settings = match args.into_settings() {
-                Ok(s) => s,
-                Err(msg) => {
-                    eprintln!("exfilwatch: error: {msg}");
-                    return Exit::Usage.into();
-                }
-            };
-            return match run_eval(&settings) {
-                Ok(code) => code.into(),
-                Err((code, err)) => {
-                    eprintln!("exfilwatch: error: {err:#}");
-                    code.into()
-                }
-            };
-        }
-    };
-    let settings = match args.into_settings(cli.quiet) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("exfilwatch: error: {msg}");
-            return Exit::Usage.into();
-        }
-    };
-    match scan(settings) {
+    match dispatch(cli) {
         Ok(code) => code.into(),
         Err((code, err)) => {
             eprintln!("exfilwatch: error: {err:#}");
             code.into()
         }
+    }
+}
+
+fn usage(msg: impl std::fmt::Display) -> Failure {
+    (Exit::Usage, anyhow::anyhow!("{msg}"))
+}
+
+fn dispatch(cli: Cli) -> Result<Exit, Failure> {
+    let quiet = cli.quiet;
+    let cfg = match &cli.config {
+        Some(path) => {
+            let c = crate::config::load(path).map_err(usage)?;
+            if !quiet {
+                for w in c.warnings(chrono::Utc::now()).into_iter().chain(unused(&c)) {
+                    eprintln!("exfilwatch: warning: {}", neutralize(&w));
+                }
+            }
+            from_config(&c)
+        }
+        None => FromConfig::default(),
+    };
+    match cli.command {
+        Command::Scan(args) => scan(args.into_settings(quiet, &cfg).map_err(usage)?),
+        Command::Formats => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(formats_text().as_bytes());
+            Ok(Exit::Success)
+        }
+        Command::Generate(args) => run_generate(&args.into_settings(quiet).map_err(usage)?),
+        Command::Eval(args) => run_eval(&args.into_settings().map_err(usage)?),
+        Command::Detect(args) => {
+            let settings = args.into_settings(quiet, &cfg).map_err(usage)?;
+            jobs::run_job(jobs::JobKind::Detect, settings)
+        }
+        Command::Baseline(args) => {
+            let settings = args.into_settings(quiet, &cfg).map_err(usage)?;
+            jobs::run_job(jobs::JobKind::Baseline, settings)
+        }
+        Command::Feedback(args) => {
+            let state =
+                args.state.clone().or(cfg.state.clone()).ok_or_else(|| {
+                    usage("--state is required (or `state.path` in the config file)")
+                })?;
+            jobs::record_feedback(
+                &state,
+                &args.alert,
+                &args.reason,
+                std::time::Duration::from_secs(args.lock_wait),
+                quiet,
+            )
+        }
+        Command::Config(ConfigCommand::Init { path, force }) => {
+            crate::config::write_example(&path, force).map_err(usage)?;
+            if !quiet {
+                eprintln!(
+                    "exfilwatch: wrote {} (every key commented; edit, then pass --config)",
+                    neutralize(&path.display().to_string())
+                );
+            }
+            Ok(Exit::Success)
+        }
+        Command::Config(ConfigCommand::Check { path }) => {
+            let c = crate::config::load(&path).map_err(usage)?;
+            for w in c.warnings(chrono::Utc::now()).into_iter().chain(unused(&c)) {
+                eprintln!("exfilwatch: warning: {}", neutralize(&w));
+            }
+            println!("{}: ok", neutralize(&path.display().to_string()));
+            Ok(Exit::Success)
+        }
+    }
+}
+
+impl JobArgs {
+    fn into_settings(self, quiet: bool, cfg: &FromConfig) -> Result<jobs::JobSettings, String> {
+        if self.scan.paths.iter().any(|p| p == "-") {
+            return Err(
+                "detect and baseline read files, not standard input: the state remembers \
+                        inputs by content hash, which a pipe cannot be checked against"
+                    .into(),
+            );
+        }
+        let state = self
+            .state
+            .clone()
+            .or(cfg.state.clone())
+            .ok_or("--state is required (or `state.path` in the config file)")?;
+        let history_days = self.history_days.or(cfg.history_days).unwrap_or(90);
+        if history_days < 7 {
+            return Err("--history-days must be at least 7".into());
+        }
+        if self.learn_days >= history_days {
+            return Err(format!(
+                "--learn-days ({}) must be less than the history window ({history_days} days)",
+                self.learn_days
+            ));
+        }
+        let paths = self.scan.paths.iter().map(PathBuf::from).collect();
+        let mut sinks = Vec::new();
+        let delivery = cfg.delivery.clone().unwrap_or_default();
+        if let Some(path) = self.output.clone() {
+            sinks.push(crate::deliver::Sink::JsonlFile(path));
+        }
+        if let Some(path) = self.ocsf.clone().or(delivery.ocsf_file.clone()) {
+            sinks.push(crate::deliver::Sink::OcsfFile(path));
+        }
+        let timeout = std::time::Duration::from_secs(delivery.timeout_secs);
+        let webhook_env = delivery.webhook_url_env.clone();
+        if self.webhook || webhook_env.is_some() {
+            let url = webhook_env.as_deref().unwrap_or("EXFILWATCH_WEBHOOK_URL");
+            let secret = delivery
+                .webhook_secret_env
+                .as_deref()
+                .unwrap_or("EXFILWATCH_WEBHOOK_SECRET");
+            let ep =
+                crate::deliver::Endpoint::from_env(url, Some(secret), timeout, delivery.retries)
+                    .map_err(|e| e.to_string())?;
+            sinks.push(crate::deliver::Sink::Webhook(ep));
+        }
+        let slack_env = delivery.slack_url_env.clone();
+        if self.slack || slack_env.is_some() {
+            let url = slack_env.as_deref().unwrap_or("EXFILWATCH_SLACK_URL");
+            let ep = crate::deliver::Endpoint::from_env(url, None, timeout, delivery.retries)
+                .map_err(|e| e.to_string())?;
+            sinks.push(crate::deliver::Sink::Slack(ep));
+        }
+        Ok(jobs::JobSettings {
+            scan: self.scan.into_settings(quiet, cfg)?,
+            paths,
+            state,
+            lock_wait: std::time::Duration::from_secs(self.lock_wait),
+            history_days,
+            learn_days: self.learn_days,
+            sinks,
+        })
     }
 }
 
@@ -476,6 +724,12 @@ fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("EXFILWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // The HTTP client logs request URLs at debug and trace; webhook URLs carry their secret
+    // token (Slack's do), so its logs stop at info whatever EXFILWATCH_LOG asks for.
+    let filter = ["ureq=info", "ureq_proto=info"]
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, |f, d| f.add_directive(d));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -501,8 +755,8 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
 
 type Failure = (Exit, anyhow::Error);
 
-/// Runs a scan: ingest, features, detection, output, summary.
-pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
+/// Reads the inputs (with the progress bar), and writes `--rejects`.
+fn read_inputs(settings: &mut ScanSettings) -> Result<Ingested, Failure> {
     let bar = progress_bar(settings.quiet);
     if let Some(pb) = &bar {
         let pb = pb.clone();
@@ -522,28 +776,34 @@ pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
-    let Ingested { events, report } = ingested.map_err(|e| match e {
+    let ingested = ingested.map_err(|e| match e {
         IngestError::Unreadable { .. } | IngestError::NothingReadable(_) => {
             (Exit::InputUnreadable, e.into())
         }
     })?;
     tracing::info!(
-        rows = events.len(),
+        rows = ingested.events.len(),
         elapsed_ms = t0.elapsed().as_millis() as u64,
         "ingested"
     );
-
     if let Some(path) = &settings.rejects {
-        write_rejects(path, &report.rejects).map_err(|e| {
+        write_rejects(path, &ingested.report.rejects).map_err(|e| {
             (
                 Exit::Usage,
                 e.context(format!("writing rejects to {}", path.display())),
             )
         })?;
     }
+    Ok(ingested)
+}
 
+/// Features, detection and incidents over an event table.
+fn analyse(
+    events: &ingest::event::EventTable,
+    settings: &ScanSettings,
+) -> Result<(features::Features, Detection, Vec<detect::Incident>), Failure> {
     let t1 = Instant::now();
-    let feats = features::compute(&events, &settings.features).map_err(|e| {
+    let feats = features::compute(events, &settings.features).map_err(|e| {
         (
             Exit::Internal,
             anyhow::Error::new(e).context("computing features"),
@@ -555,16 +815,9 @@ pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
         elapsed_ms = t1.elapsed().as_millis() as u64,
         "features"
     );
-
     let t2 = Instant::now();
-    let detection = detect::detect(&feats, &events, &settings.detect);
+    let detection = detect::detect(&feats, events, &settings.detect);
     let incidents = detect::incidents(&detection.findings, detection.line.high);
-    let alerts = alert::build(
-        &incidents,
-        &events,
-        &settings.features.tz,
-        settings.min_severity,
-    );
     let line = &detection.line;
     tracing::info!(
         high = line.high,
@@ -582,30 +835,56 @@ pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
         elapsed_ms = t2.elapsed().as_millis() as u64,
         "detection"
     );
+    Ok((feats, detection, incidents))
+}
 
+/// Writes alerts to stdout in the chosen format; a closed pipe is not an error.
+fn print_alerts(alerts: &[Alert], settings: &ScanSettings) -> Result<(), Failure> {
     let written = {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         let res = match settings.format {
-            OutputFormat::Table => alert::write_table(&alerts, &settings.features.tz, &mut out),
-            _ => alert::write_jsonl(&alerts, &mut out),
+            OutputFormat::Table => alert::write_table(alerts, &settings.features.tz, &mut out),
+            _ => alert::write_jsonl(alerts, &mut out),
         };
         res.and_then(|()| out.flush())
     };
     match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            return Err((
-                Exit::Internal,
-                anyhow::Error::new(e).context("writing results"),
-            ))
-        }
-        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err((
+            Exit::Internal,
+            anyhow::Error::new(e).context("writing results"),
+        )),
+        Ok(()) => Ok(()),
     }
+}
 
+/// The exit code for a run that raised `alerts`: [`Exit::Alerts`] when one is at or above
+/// `fail_on`.
+fn exit_for(alerts: &[Alert], fail_on: Option<Severity>) -> Exit {
+    match fail_on {
+        Some(min) if alerts.iter().any(|a| a.severity >= min) => Exit::Alerts,
+        _ => Exit::Success,
+    }
+}
+
+/// Runs a scan: ingest, features, detection, output, summary.
+pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
+    let Ingested { events, report } = read_inputs(&mut settings)?;
+    let (feats, detection, incidents) = analyse(&events, &settings)?;
+    let (incidents, held) = settings
+        .policy
+        .apply(incidents, &events, &detection.line, now_ms());
+    let alerts = alert::build(
+        &incidents,
+        &events,
+        &settings.features.tz,
+        settings.min_severity,
+    );
+    print_alerts(&alerts, &settings)?;
     if !settings.quiet {
         let below = incidents.len() - alerts.len();
-        let summary = summary(
+        let mut summary = summary(
             &report,
             &events,
             &feats,
@@ -614,9 +893,17 @@ pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
             below,
             settings.min_severity,
         );
+        summary.push_str(&held.summary());
         let _ = std::io::stderr().write_all(summary.as_bytes());
     }
-    Ok(Exit::Success)
+    Ok(exit_for(&alerts, settings.fail_on))
+}
+
+/// Now, in ms since the epoch (for suppression expiry and run records).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn write_rejects(path: &std::path::Path, rejects: &[ingest::report::Reject]) -> anyhow::Result<()> {
@@ -1066,4 +1353,45 @@ fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
         ));
     }
     s
+}
+
+/// The config file's values, as defaults under the flags.
+fn from_config(c: &crate::config::Config) -> FromConfig {
+    FromConfig {
+        timezone: Some(c.organisation.timezone.name().to_owned()),
+        min_severity: Some(c.detection.min_severity),
+        fail_on: Some(Some(c.detection.fail_on)),
+        alert_budget: Some(c.detection.alert_budget),
+        min_records: Some(c.detection.min_records),
+        min_bytes: Some(c.detection.min_bytes),
+        history_days: Some(c.history.window_days),
+        state: c.state.path.clone(),
+        policy: crate::policy::Policy {
+            allow: c.allow.clone(),
+            suppress: c.suppress.clone(),
+            verdicts: Vec::new(),
+            tz: c.organisation.timezone,
+        },
+        delivery: Some(c.delivery.clone()),
+    }
+}
+
+/// Settings the config file accepts that detection does not use yet (README, "Scheduled runs").
+fn unused(c: &crate::config::Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if c.organisation.business_hours != crate::config::BusinessHours::default() {
+        out.push(
+            "organisation.business_hours/business_days are checked but not used yet: detection \
+             learns each account's working hours from its own history"
+                .to_owned(),
+        );
+    }
+    if !c.accounts.is_empty() {
+        out.push(format!(
+            "{} [accounts.\"NAME\"] override(s) are checked but not used yet: every account uses \
+             organisation.timezone, and its own history for working hours",
+            c.accounts.len()
+        ));
+    }
+    out
 }

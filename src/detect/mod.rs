@@ -213,6 +213,22 @@ pub enum Factor {
     Run,
 }
 
+impl Factor {
+    /// The factor's name in alerts (`reasons[].factor`) and the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Factor::Volume => "volume",
+            Factor::OffHours => "off_hours",
+            Factor::NewIp => "new_ip",
+            Factor::NewClient => "new_client",
+            Factor::Dormant => "dormant",
+            Factor::Breadth => "breadth",
+            Factor::NewObjects => "new_objects",
+            Factor::Run => "run",
+        }
+    }
+}
+
 /// One factor's contribution, with the typical and the actual value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reason {

@@ -581,6 +581,7 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
             top_objects: vec![],
             files: vec!["x.csv".into()],
             explanation: "test".into(),
+            version: 1,
         }
     }
 

@@ -224,6 +224,12 @@ impl EventTable {
     }
 
     /// Records a display name for an account of `source` (e.g. the username of a user id).
+    /// Each source event key (see [`EventTable::push_once`]) and the row that carries its
+    /// volume, in no particular order.
+    pub fn once_rows(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.once.iter().map(|(k, &r)| (k.as_str(), r))
+    }
+
     pub fn alias(&mut self, source: u32, account: &str, display: &str) {
         let code = self.account_code(source, account);
         self.aliases.insert(code, display.to_owned());

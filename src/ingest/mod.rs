@@ -222,6 +222,12 @@ enum FileOutcome {
     Skipped(SkippedFile),
 }
 
+/// Expands a path into the files to read: itself, or every log-like file below a directory
+/// (sorted); names met in directories that are not log exports go to `report`.
+pub fn expand(path: &Path, report: &mut IngestReport) -> Result<Vec<PathBuf>, String> {
+    discover(path, report)
+}
+
 /// File names that a directory walk reads: log exports, possibly compressed.
 fn looks_like_log(name: &str) -> bool {
     let n = name.to_ascii_lowercase();

@@ -69,3 +69,39 @@ fn an_unreadable_file_is_skipped_unless_strict() {
     assert!(err.contains("1 rows read: 1 used, 0 rejected"), "{err}");
     assert_eq!(code(&["scan", d, "--strict"]).0, 3);
 }
+
+#[test]
+fn alerts_at_or_above_fail_on_exit_1() {
+    let sample = sample_file();
+    let s = sample.to_str().unwrap();
+    // The sample holds one critical alert (README): high and critical fail, never does not.
+    // (`run` adds `--fail-on never` to a scan that has none: the default is run directly.)
+    let default = Command::new(env!("CARGO_BIN_EXE_exfilwatch"))
+        .args(["scan", s, "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(default.status.code(), Some(1), "default --fail-on high");
+    assert_eq!(
+        code(&["scan", s, "--format", "jsonl", "--fail-on", "critical"]).0,
+        1
+    );
+    assert_eq!(
+        code(&["scan", s, "--format", "jsonl", "--fail-on", "never"]).0,
+        0
+    );
+    // Alerts below --min-severity are not raised, so they cannot fail the run.
+    let quiet = code(&[
+        "scan",
+        s,
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "critical",
+        "--fail-on",
+        "low",
+    ]);
+    assert_eq!(quiet.0, 1, "the critical alert is raised and is above low");
+    let (c, err) = code(&["scan", s, "--fail-on", "sometimes"]);
+    assert_eq!(c, 2);
+    assert!(err.contains("--fail-on"), "{err}");
+}
