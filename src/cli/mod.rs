@@ -503,7 +503,10 @@ impl ScanArgs {
                 strict: self.strict,
                 progress: None,
             },
-            features: FeatureConfig { tz },
+            features: FeatureConfig {
+                tz,
+                account_tz: cfg.account_tz.clone(),
+            },
             detect: DetectConfig {
                 min_records,
                 min_bytes,
@@ -544,6 +547,8 @@ pub struct FromConfig {
     pub min_bytes: Option<i64>,
     pub history_days: Option<u32>,
     pub state: Option<PathBuf>,
+    /// `[accounts."NAME"] timezone`.
+    pub account_tz: std::collections::BTreeMap<String, chrono_tz::Tz>,
     pub policy: crate::policy::Policy,
     pub delivery: Option<crate::config::Delivery>,
 }
@@ -1366,6 +1371,11 @@ fn from_config(c: &crate::config::Config) -> FromConfig {
         min_bytes: Some(c.detection.min_bytes),
         history_days: Some(c.history.window_days),
         state: c.state.path.clone(),
+        account_tz: c
+            .accounts
+            .iter()
+            .filter_map(|(name, o)| Some((name.clone(), o.timezone?)))
+            .collect(),
         policy: crate::policy::Policy {
             allow: c.allow.clone(),
             suppress: c.suppress.clone(),
@@ -1386,12 +1396,13 @@ fn unused(c: &crate::config::Config) -> Vec<String> {
                 .to_owned(),
         );
     }
-    if !c.accounts.is_empty() {
-        out.push(format!(
-            "{} [accounts.\"NAME\"] override(s) are checked but not used yet: every account uses \
-             organisation.timezone, and its own history for working hours",
-            c.accounts.len()
-        ));
+    if c.accounts.values().any(|o| o.business_hours.is_some()) {
+        out.push(
+            "[accounts.\"NAME\"] business_hours/business_days are checked but not used yet: \
+             detection learns each account's working hours from its own history (its timezone \
+             is used)"
+                .to_owned(),
+        );
     }
     out
 }

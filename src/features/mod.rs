@@ -70,11 +70,41 @@ pub struct Window {
 pub struct FeatureConfig {
     /// The organisation's time zone: local days and hours of week are taken in it.
     pub tz: chrono_tz::Tz,
+    /// Accounts (by name, in any source) whose days and hours are taken in their own zone (a
+    /// contact-centre agent in another country): the config file's `[accounts."NAME"]
+    /// timezone`.
+    pub account_tz: std::collections::BTreeMap<String, chrono_tz::Tz>,
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig { tz: chrono_tz::UTC }
+        FeatureConfig {
+            tz: chrono_tz::UTC,
+            account_tz: Default::default(),
+        }
+    }
+}
+
+impl FeatureConfig {
+    /// The zones in use (the organisation's first) and, by account code, the index of each
+    /// account's zone.
+    fn zones(&self, events: &EventTable) -> (Vec<chrono_tz::Tz>, Vec<u32>) {
+        let mut zones = vec![self.tz];
+        let of_account = events
+            .accounts
+            .iter()
+            .map(|k| match self.account_tz.get(&k.name) {
+                None => 0,
+                Some(tz) => match zones.iter().position(|z| z == tz) {
+                    Some(i) => i as u32,
+                    None => {
+                        zones.push(*tz);
+                        (zones.len() - 1) as u32
+                    }
+                },
+            })
+            .collect();
+        (zones, of_account)
     }
 }
 
@@ -128,23 +158,48 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         return Ok(Features::default());
     }
     let mut df = events.to_dataframe()?;
-    // The UTC hour index of each event (floor division; times are never before 1970).
+    // The UTC hour index of each event (floor division; times are never before 1970), and the
+    // time zone its account's days and hours are taken in.
     let hour: Vec<i64> = events.time.iter().map(|t| t.div_euclid(HOUR_MS)).collect();
+    let (zones, zone_of) = cfg.zones(events);
+    let zone: Vec<u32> = events
+        .account
+        .iter()
+        .map(|&a| zone_of.get(a as usize).copied().unwrap_or(0))
+        .collect();
     df.with_column(Column::new("hour".into(), hour))?;
+    df.with_column(Column::new("zone".into(), zone))?;
     let lf = df.lazy();
 
-    // Local calendar of every UTC hour that occurs: a small table joined onto the events.
-    let hours: Vec<i64> = {
-        let uniq = lf.clone().select([col("hour").unique()]).collect()?;
-        let mut v: Vec<i64> = uniq.column("hour")?.i64()?.into_no_null_iter().collect();
+    // Local calendar of every (zone, UTC hour) that occurs: a small table joined onto the
+    // events.
+    let hours: Vec<(u32, i64)> = {
+        let uniq = lf
+            .clone()
+            .select([col("zone"), col("hour")])
+            .unique(None, UniqueKeepStrategy::First)
+            .collect()?;
+        let z = uniq.column("zone")?.u32()?;
+        let h = uniq.column("hour")?.i64()?;
+        let mut v: Vec<(u32, i64)> = z.into_no_null_iter().zip(h.into_no_null_iter()).collect();
         v.sort_unstable();
         v
     };
-    let cal: Vec<LocalHour> = hours.iter().map(|&h| local_hour(&cfg.tz, h)).collect();
+    let cal: Vec<LocalHour> = hours
+        .iter()
+        .map(|&(z, h)| local_hour(&zones[z as usize], h))
+        .collect();
     let calendar = DataFrame::new(
         hours.len(),
         vec![
-            Column::new("hour".into(), &hours),
+            Column::new(
+                "zone".into(),
+                hours.iter().map(|x| x.0).collect::<Vec<u32>>(),
+            ),
+            Column::new(
+                "hour".into(),
+                hours.iter().map(|x| x.1).collect::<Vec<i64>>(),
+            ),
             Column::new(
                 "local_day".into(),
                 cal.iter().map(|l| l.day).collect::<Vec<i32>>(),
@@ -153,19 +208,24 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
     )?;
     let lf = lf.join(
         calendar.lazy(),
-        [col("hour")],
-        [col("hour")],
+        [col("zone"), col("hour")],
+        [col("zone"), col("hour")],
         JoinArgs::new(JoinType::Left),
     );
 
-    let hour_of = |h: i64| &cal[hours.binary_search(&h).unwrap_or(0)];
+    let zone_tz =
+        |account: u32| &zones[zone_of.get(account as usize).copied().unwrap_or(0) as usize];
+    let hour_of = |account: u32, h: i64| {
+        let z = zone_of.get(account as usize).copied().unwrap_or(0);
+        &cal[hours.binary_search(&(z, h)).unwrap_or(0)]
+    };
     let new_ips = novelty(&lf, c::SRC_IP)?;
     let new_clients = novelty(&lf, c::CLIENT)?;
     let new_objects = novelty(&lf, c::OBJECT)?;
 
     let mut hourly = Vec::new();
     for (account, h, agg) in aggregate(&lf, "hour")? {
-        let l = hour_of(h);
+        let l = hour_of(account, h);
         let key = (account, h);
         hourly.push(Window {
             account,
@@ -198,7 +258,8 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
     let mut daily = Vec::new();
     for (account, d, agg) in aggregate(&lf, "local_day")? {
         let d = d as i32;
-        let start_ms = local_day_start_ms(&cfg.tz, d);
+        let tz = zone_tz(account);
+        let start_ms = local_day_start_ms(tz, d);
         let (mut ips, mut clients, mut objects) = day_new.remove(&(account, d)).unwrap_or_default();
         for v in [&mut ips, &mut clients, &mut objects] {
             v.sort_unstable();
@@ -208,14 +269,14 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
             account,
             kind: WindowKind::Day,
             start_ms,
-            end_ms: local_day_start_ms(&cfg.tz, d + 1),
+            end_ms: local_day_start_ms(tz, d + 1),
             events: agg.events,
             records: agg.records,
             bytes: agg.bytes,
             distinct_objects: agg.objects,
             local_day: d,
             local_hour: 0,
-            local_weekday: local_hour(&cfg.tz, start_ms.div_euclid(HOUR_MS)).weekday,
+            local_weekday: local_hour(tz, start_ms.div_euclid(HOUR_MS)).weekday,
             new_ips: ips,
             new_clients: clients,
             new_objects: objects,
@@ -395,13 +456,54 @@ mod tests {
         // 23:30 UTC on 6 January is 08:30 on 7 January in Tokyo (UTC+9).
         let t = table(&[("2025-01-06T23:30:00Z", "a", Some(1), "")]);
         let tz: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
-        let f = compute(&t, &FeatureConfig { tz }).unwrap();
+        let f = compute(
+            &t,
+            &FeatureConfig {
+                tz,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(f.hourly[0].local_hour, 8);
         assert_eq!(f.hourly[0].local_weekday, 1);
         assert_eq!(
             f.daily[0].start_ms,
             parse_timestamp("2025-01-06T15:00:00Z").unwrap()
         );
+    }
+
+    #[test]
+    fn an_account_with_its_own_zone_gets_its_own_days_and_hours() {
+        // 23:30 UTC on 6 January: 23:30 on the 6th for the London office (UTC+0 in winter),
+        // 07:30 on the 7th for the agent in Manila (UTC+8).
+        let t = table(&[
+            ("2025-01-06T23:30:00Z", "office", Some(1), ""),
+            ("2025-01-06T23:30:00Z", "agent", Some(1), ""),
+        ]);
+        let cfg = FeatureConfig {
+            tz: "Europe/London".parse().unwrap(),
+            account_tz: [("agent".to_owned(), "Asia/Manila".parse().unwrap())].into(),
+        };
+        let f = compute(&t, &cfg).unwrap();
+        let code = |n: &str| (1..t.accounts.len() as u32).find(|&c| t.account_name(c) == n);
+        let (office, agent) = (code("office").unwrap(), code("agent").unwrap());
+        let hour = |a| f.hourly.iter().find(|w| w.account == a).unwrap();
+        let day = |a| f.daily.iter().find(|w| w.account == a).unwrap();
+        assert_eq!(
+            (hour(office).local_hour, hour(office).local_weekday),
+            (23, 0)
+        );
+        assert_eq!((hour(agent).local_hour, hour(agent).local_weekday), (7, 1));
+        assert_eq!(
+            day(office).start_ms,
+            parse_timestamp("2025-01-06T00:00:00Z").unwrap()
+        );
+        assert_eq!(
+            day(agent).start_ms,
+            parse_timestamp("2025-01-06T16:00:00Z").unwrap(),
+            "Manila's 7 January starts at 16:00 UTC on the 6th"
+        );
+        assert_eq!(day(agent).local_day, day(office).local_day + 1);
     }
 
     #[test]

@@ -678,17 +678,12 @@ fn config_init_writes_an_example_that_check_accepts_and_unknown_keys_are_rejecte
         "low.toml",
         b"[detection]\nmin_severity = \"low\"\nfail_on = \"critical\"\n",
     );
-    let o = run(
-        &[
-            "scan",
-            "--config",
-            s(&low),
-            s(&sample_file()),
-            "--format",
-            "jsonl",
-        ],
-        None,
-    );
+    // (Run directly: `run` would add `--fail-on never` to a scan.)
+    let o = Command::new(env!("CARGO_BIN_EXE_exfilwatch"))
+        .args(["scan", "--config", s(&low), "--format", "jsonl"])
+        .arg(sample_file())
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "the sample's alert is critical");
     assert!(alerts(&o).len() >= 2, "{}", stderr(&o));
     // And flags override it.
