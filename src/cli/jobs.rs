@@ -190,23 +190,7 @@ pub fn run_job(kind: JobKind, mut settings: JobSettings) -> Result<Exit, Failure
                 thousands(report.rows_used() as f64),
                 thousands(report.rows_rejected() as f64),
             );
-            for r in report.rejects.iter().take(5) {
-                s.push_str(&format!(
-                    "  e.g. {}:{}: {}{}: {}\n",
-                    neutralize(&r.file),
-                    r.line,
-                    r.reason,
-                    r.field.map(|f| format!(" ({f})")).unwrap_or_default(),
-                    neutralize(&r.detail)
-                ));
-            }
-            for sk in &report.skipped {
-                s.push_str(&format!(
-                    "  skipped {}: {}\n",
-                    neutralize(&sk.name),
-                    neutralize(&sk.reason)
-                ));
-            }
+            s.push_str(&rejects_and_skips(&report));
             s.push_str(&format!(
                 "exfilwatch {}: state {}: +{} events, {} aged out (history {} days); {} new alert(s), {} updated\n",
                 kind.name(),

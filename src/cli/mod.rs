@@ -974,26 +974,7 @@ fn summary(
             }
         }
     }
-    for r in report.rejects.iter().take(5) {
-        s.push_str(&format!(
-            "  e.g. {}:{}: {}{}: {}\n",
-            neutralize(&r.file),
-            r.line,
-            r.reason,
-            r.field.map(|f| format!(" ({f})")).unwrap_or_default(),
-            neutralize(&r.detail)
-        ));
-    }
-    if report.rejects.len() > 5 {
-        s.push_str("  (--rejects FILE writes every rejected row)\n");
-    }
-    for sk in &report.skipped {
-        s.push_str(&format!(
-            "  skipped {}: {}\n",
-            neutralize(&sk.name),
-            neutralize(&sk.reason)
-        ));
-    }
+    s.push_str(&rejects_and_skips(report));
     if !report.ignored_in_dirs.is_empty() {
         let names: Vec<String> = report
             .ignored_in_dirs
@@ -1081,6 +1062,32 @@ fn summary(
         ));
     }
     s.push('\n');
+    s
+}
+
+/// Summary lines for the first rejected rows and the skipped files (neutralised).
+fn rejects_and_skips(report: &ingest::report::IngestReport) -> String {
+    let mut s = String::new();
+    for r in report.rejects.iter().take(5) {
+        s.push_str(&format!(
+            "  e.g. {}:{}: {}{}: {}\n",
+            neutralize(&r.file),
+            r.line,
+            r.reason,
+            r.field.map(|f| format!(" ({f})")).unwrap_or_default(),
+            neutralize(&r.detail)
+        ));
+    }
+    if report.rejects.len() > 5 {
+        s.push_str("  (--rejects FILE writes every rejected row)\n");
+    }
+    for sk in &report.skipped {
+        s.push_str(&format!(
+            "  skipped {}: {}\n",
+            neutralize(&sk.name),
+            neutralize(&sk.reason)
+        ));
+    }
     s
 }
 

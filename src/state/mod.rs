@@ -244,6 +244,23 @@ pub struct StoredAlert {
     pub json: String,
 }
 
+/// A stored alert from a row of `SELECT id, source, account, kind, start_ms, end_ms, severity,
+/// score, version, json FROM alerts`.
+fn stored_alert(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlert> {
+    Ok(StoredAlert {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        account: r.get(2)?,
+        kind: r.get(3)?,
+        start_ms: r.get(4)?,
+        end_ms: r.get(5)?,
+        severity: r.get(6)?,
+        score: r.get(7)?,
+        version: r.get(8)?,
+        json: r.get(9)?,
+    })
+}
+
 /// A "not a threat" verdict on an alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -421,20 +438,7 @@ impl State {
             "SELECT id, source, account, kind, start_ms, end_ms, severity, score, version, json
              FROM alerts WHERE source = ?1 AND account = ?2 ORDER BY start_ms, id",
         )?;
-        let rows = st.query_map(params![source, account], |r| {
-            Ok(StoredAlert {
-                id: r.get(0)?,
-                source: r.get(1)?,
-                account: r.get(2)?,
-                kind: r.get(3)?,
-                start_ms: r.get(4)?,
-                end_ms: r.get(5)?,
-                severity: r.get(6)?,
-                score: r.get(7)?,
-                version: r.get(8)?,
-                json: r.get(9)?,
-            })
-        })?;
+        let rows = st.query_map(params![source, account], stored_alert)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -444,22 +448,7 @@ impl State {
             "SELECT id, source, account, kind, start_ms, end_ms, severity, score, version, json
              FROM alerts WHERE id = ?1",
         )?;
-        Ok(st
-            .query_row(params![id], |r| {
-                Ok(StoredAlert {
-                    id: r.get(0)?,
-                    source: r.get(1)?,
-                    account: r.get(2)?,
-                    kind: r.get(3)?,
-                    start_ms: r.get(4)?,
-                    end_ms: r.get(5)?,
-                    severity: r.get(6)?,
-                    score: r.get(7)?,
-                    version: r.get(8)?,
-                    json: r.get(9)?,
-                })
-            })
-            .optional()?)
+        Ok(st.query_row(params![id], stored_alert).optional()?)
     }
 
     /// Every "not a threat" verdict.

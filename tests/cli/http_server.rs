@@ -405,3 +405,21 @@ fn serve(stream: TcpStream, s: &Shared) {
         }
     }
 }
+
+/// What a receiver computes to verify a signed delivery: `sha256=` + hex of
+/// HMAC-SHA256(secret, "<timestamp>.<raw body>"), with an independent HMAC implementation (the
+/// `hmac` crate), not the code under test.
+pub fn receiver_signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret).unwrap();
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}

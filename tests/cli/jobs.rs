@@ -140,12 +140,26 @@ fn daily_detect_runs_alert_once_and_are_idempotent() {
     );
     assert_eq!(alerts, 0);
 
+    let ocsf = dir.path().join("findings.ocsf.jsonl");
     for day in &days[20..] {
-        let o = detect(&state, &[day], &["--output", s(&out)]);
+        let o = detect(&state, &[day], &["--output", s(&out), "--ocsf", s(&ocsf)]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let raised = read_alerts(&out);
     assert!(!raised.is_empty(), "the planted thefts alert");
+    // The OCSF sink got the same alerts, in the same order, as Detection Findings: a create for
+    // a first version, an update for the later ones.
+    let findings: Vec<serde_json::Value> = std::fs::read_to_string(&ocsf)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(findings.len(), raised.len());
+    for (f, a) in findings.iter().zip(&raised) {
+        assert_eq!(f["class_uid"], 2004);
+        assert_eq!(f["finding_info"]["uid"], a.id.as_str());
+        assert_eq!(f["activity_id"], if a.version == 1 { 1 } else { 2 });
+    }
     // Alert once: one version 1 per id; later versions of an id are numbered in order.
     let mut versions: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for a in &raised {
@@ -468,7 +482,6 @@ fn hours_first_event(events_gz: &Path) -> String {
 #[test]
 fn a_failing_endpoint_loses_no_alert_and_the_next_run_delivers_it() {
     use super::http_server::{Reply, TestServer};
-    use hmac::{Hmac, KeyInit, Mac};
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("s.db");
     let cfg = write(
@@ -524,18 +537,9 @@ fn a_failing_endpoint_loses_no_alert_and_the_next_run_delivers_it() {
     assert_eq!(body["alert"]["records"], 47_917);
     // The signature verifies with the shared secret.
     let ts = req.header("x-exfilwatch-timestamp").unwrap();
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"whsec-test").unwrap();
-    mac.update(format!("{ts}.").as_bytes());
-    mac.update(&req.body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     assert_eq!(
         req.header("x-exfilwatch-signature").unwrap(),
-        format!("sha256={hex}")
+        super::http_server::receiver_signature(b"whsec-test", ts, &req.body)
     );
     let got = slack.wait_for(1, std::time::Duration::from_secs(5));
     assert_eq!(got.len(), 1);
