@@ -254,12 +254,15 @@ fn detect_new(
     let mut policy = settings.scan.policy.clone();
     policy.verdicts = st.verdicts().map_err(internal)?;
     let (incidents, held) = policy.apply(incidents, events, &detection.line, now_ms());
-    let built = alert::build(
+    let mut built = alert::build(
         &incidents,
         events,
         &settings.scan.features.tz,
         settings.scan.min_severity,
     );
+    if let Some(c) = &settings.scan.config {
+        note_business_hours(&mut built, c);
+    }
     let mut raise = Vec::new();
     let mut writes = Vec::new();
     let mut cache: BTreeMap<(String, String), Vec<StoredAlert>> = BTreeMap::new();

@@ -390,6 +390,8 @@ pub struct ScanSettings {
     pub fail_on: Option<Severity>,
     /// Allowlists, suppressions and feedback.
     pub policy: crate::policy::Policy,
+    /// The config file, when given: business hours for explanations.
+    pub config: Option<crate::config::Config>,
 }
 
 impl SeverityArg {
@@ -521,6 +523,7 @@ impl ScanArgs {
                 tz,
                 ..cfg.policy.clone()
             },
+            config: cfg.file.clone(),
         })
     }
 }
@@ -551,6 +554,8 @@ pub struct FromConfig {
     pub account_tz: std::collections::BTreeMap<String, chrono_tz::Tz>,
     pub policy: crate::policy::Policy,
     pub delivery: Option<crate::config::Delivery>,
+    /// The whole file, for business hours in explanations.
+    pub file: Option<crate::config::Config>,
 }
 
 /// Entry point of the binary.
@@ -579,7 +584,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Failure> {
         Some(path) => {
             let c = crate::config::load(path).map_err(usage)?;
             if !quiet {
-                for w in c.warnings(chrono::Utc::now()).into_iter().chain(unused(&c)) {
+                for w in c.warnings(chrono::Utc::now()) {
                     eprintln!("exfilwatch: warning: {}", neutralize(&w));
                 }
             }
@@ -629,7 +634,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Failure> {
         }
         Command::Config(ConfigCommand::Check { path }) => {
             let c = crate::config::load(&path).map_err(usage)?;
-            for w in c.warnings(chrono::Utc::now()).into_iter().chain(unused(&c)) {
+            for w in c.warnings(chrono::Utc::now()) {
                 eprintln!("exfilwatch: warning: {}", neutralize(&w));
             }
             println!("{}: ok", neutralize(&path.display().to_string()));
@@ -880,12 +885,15 @@ pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
     let (incidents, held) = settings
         .policy
         .apply(incidents, &events, &detection.line, now_ms());
-    let alerts = alert::build(
+    let mut alerts = alert::build(
         &incidents,
         &events,
         &settings.features.tz,
         settings.min_severity,
     );
+    if let Some(c) = &settings.config {
+        note_business_hours(&mut alerts, c);
+    }
     print_alerts(&alerts, &settings)?;
     if !settings.quiet {
         let below = incidents.len() - alerts.len();
@@ -1390,26 +1398,36 @@ fn from_config(c: &crate::config::Config) -> FromConfig {
             tz: c.organisation.timezone,
         },
         delivery: Some(c.delivery.clone()),
+        file: Some(c.clone()),
     }
 }
 
-/// Settings the config file accepts that detection does not use yet (README, "Scheduled runs").
-fn unused(c: &crate::config::Config) -> Vec<String> {
-    let mut out = Vec::new();
-    if c.organisation.business_hours != crate::config::BusinessHours::default() {
-        out.push(
-            "organisation.business_hours/business_days are checked but not used yet: detection \
-             learns each account's working hours from its own history"
-                .to_owned(),
-        );
+/// Adds to each hourly alert that lies wholly outside its account's business hours (config
+/// file: the organisation's, or the account's own, in the account's time zone) a sentence
+/// saying so. Detection does not use business hours (it learns each account's own hours); this
+/// tells the analyst how the window sits against the working week they know.
+pub fn note_business_hours(alerts: &mut [Alert], cfg: &crate::config::Config) {
+    use crate::ingest::time::parse_timestamp;
+    const STEP_MS: i64 = 15 * 60_000;
+    for a in alerts.iter_mut().filter(|a| a.window_kind == "hour") {
+        let (Ok(start), Ok(end)) = (
+            parse_timestamp(&a.window_start),
+            parse_timestamp(&a.window_end),
+        ) else {
+            continue;
+        };
+        // Every quarter hour of the window, and its last minute.
+        let mut inside = (start..end)
+            .step_by(STEP_MS as usize)
+            .chain(std::iter::once(end - 60_000))
+            .filter_map(chrono::DateTime::from_timestamp_millis)
+            .map(|t| cfg.in_business_hours(&a.account, t));
+        if inside.all(|x| !x) {
+            a.explanation.push_str(&format!(
+                " Outside its business hours ({}, {}).",
+                cfg.business_hours_for(&a.account),
+                cfg.timezone_for(&a.account).name()
+            ));
+        }
     }
-    if c.accounts.values().any(|o| o.business_hours.is_some()) {
-        out.push(
-            "[accounts.\"NAME\"] business_hours/business_days are checked but not used yet: \
-             detection learns each account's working hours from its own history (its timezone \
-             is used)"
-                .to_owned(),
-        );
-    }
-    out
 }

@@ -518,9 +518,9 @@ pub const EXAMPLE: &str = r##"# exfilwatch configuration (TOML).
 # IANA time zone name of the organisation, e.g. "Europe/London" or "America/New_York". Local
 # hours, days and report dates are in this zone, and suppression dates end at its midnight.
 timezone = "UTC"
-# NOT USED YET (checked only; a run warns when they are set): business_hours and business_days,
-# here and in [accounts."NAME"] below. Detection learns each account's own working hours from
-# its history. An account's `timezone` override IS used: its days and hours are taken in it.
+# Business hours are not a detection input (detection learns each account's own working hours
+# from its history): an hourly alert that lies wholly outside them says so in its explanation.
+# An account's `timezone` override is a detection input: its days and hours are taken in it.
 #
 # Normal working hours, local time, "HH:MM-HH:MM": the start minute is inside, the end minute is
 # not; "24:00" may end a span ("00:00-24:00" is all day). A start later than the end wraps past

@@ -709,3 +709,39 @@ fn config_init_writes_an_example_that_check_accepts_and_unknown_keys_are_rejecte
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(alerts(&o).len(), 1);
 }
+
+#[test]
+fn business_hours_from_the_config_file_are_named_in_explanations() {
+    let dir = tempfile::tempdir().unwrap();
+    let explanation = |toml: &[u8]| {
+        let cfg = write(dir.path(), "c.toml", toml);
+        let o = run(
+            &[
+                "scan",
+                "--config",
+                s(&cfg),
+                s(&sample_file()),
+                "--format",
+                "jsonl",
+            ],
+            None,
+        );
+        let a = alerts(&o);
+        assert_eq!(a.len(), 1, "{}", stderr(&o));
+        a[0].explanation.clone()
+    };
+    // The theft: Thursday 2025-01-23, 02:00-03:00 UTC.
+    let office = explanation(b"[organisation]\nbusiness_hours = \"08:00-18:00\"\n");
+    assert!(
+        office.ends_with(" Outside its business hours (08:00-18:00 mon,tue,wed,thu,fri, UTC)."),
+        "{office}"
+    );
+    // 01:30-02:30 covers the start of the window: not wholly outside.
+    let night = explanation(b"[organisation]\nbusiness_hours = \"01:30-02:30\"\n");
+    assert!(!night.contains("business hours"), "{night}");
+    // In Tokyo it is 11:00-12:00 on Thursday: inside.
+    let tokyo = explanation(
+        b"[accounts.\"maria.oconnor@northwind-air.example\"]\ntimezone = \"Asia/Tokyo\"\n",
+    );
+    assert!(!tokyo.contains("business hours"), "{tokyo}");
+}
