@@ -127,9 +127,10 @@ struct JobArgs {
     #[arg(long, value_name = "DAYS")]
     history_days: Option<u32>,
     /// `detect` only learns, raising nothing, until the state holds this many days of history:
-    /// with less, every account's first busy day would look abnormal.
-    #[arg(long, default_value_t = 14, value_name = "DAYS")]
-    learn_days: u32,
+    /// with less, every account's first busy day would look abnormal [default: 14, or one less
+    /// than --history-days if that is shorter].
+    #[arg(long, value_name = "DAYS")]
+    learn_days: Option<u32>,
     /// Also append alerts (new and updated) as JSON Lines to this file.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -661,10 +662,10 @@ impl JobArgs {
         if history_days < 7 {
             return Err("--history-days must be at least 7".into());
         }
-        if self.learn_days >= history_days {
+        let learn_days = self.learn_days.unwrap_or(14.min(history_days - 1));
+        if learn_days >= history_days {
             return Err(format!(
-                "--learn-days ({}) must be less than the history window ({history_days} days)",
-                self.learn_days
+                "--learn-days ({learn_days}) must be less than the history window ({history_days} days)"
             ));
         }
         let paths = self.scan.paths.iter().map(PathBuf::from).collect();
@@ -702,7 +703,7 @@ impl JobArgs {
             state,
             lock_wait: std::time::Duration::from_secs(self.lock_wait),
             history_days,
-            learn_days: self.learn_days,
+            learn_days,
             sinks,
         })
     }

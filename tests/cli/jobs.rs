@@ -745,3 +745,63 @@ fn business_hours_from_the_config_file_are_named_in_explanations() {
     );
     assert!(!tokyo.contains("business hours"), "{tokyo}");
 }
+
+#[test]
+fn history_ages_out_so_an_address_unused_for_longer_than_the_window_is_new_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // alice works 09:00-17:00 UTC every day from 2025-03-01 for 20 days, from 10.0.0.1 the
+    // first three days and 10.0.0.2 after; on day 21 she exports 500,000 records from
+    // 10.0.0.1.
+    let mut hist = String::from("timestamp,account,action,object,records,bytes,src_ip,client\n");
+    for d in 1..=20 {
+        for h in 9..17 {
+            let ip = if d <= 3 { "10.0.0.1" } else { "10.0.0.2" };
+            let r = 60 + (d * 7 + h * 13) % 90; // 60 to 149 records an hour
+            hist.push_str(&format!(
+                "2025-03-{d:02}T{h:02}:15:00Z,alice,query,Case,{r},{},{ip},ua\n",
+                r * 100
+            ));
+        }
+    }
+    let hist = write(dir.path(), "hist.csv", hist.as_bytes());
+    let new = write(
+        dir.path(),
+        "new.csv",
+        b"timestamp,account,action,object,records,bytes,src_ip,client\n\
+          2025-03-21T10:15:00Z,alice,query,Case,500000,50000000,10.0.0.1,ua\n",
+    );
+    let reasons = |days: &str| -> Vec<String> {
+        let state = dir.path().join(format!("h{days}.db"));
+        let b = run(
+            &[
+                "baseline",
+                "--state",
+                s(&state),
+                "--history-days",
+                days,
+                s(&hist),
+            ],
+            None,
+        );
+        assert!(b.status.success(), "{}", stderr(&b));
+        let o = detect(
+            &state,
+            &[&new],
+            &[
+                "--history-days",
+                days,
+                "--learn-days",
+                "5",
+                "--format",
+                "jsonl",
+            ],
+        );
+        let a = alerts(&o);
+        assert_eq!(a.len(), 1, "{}", stderr(&o));
+        a[0].reasons.iter().map(|r| r.factor.clone()).collect()
+    };
+    // With 30 days of history, 10.0.0.1 is one of alice's addresses.
+    assert!(!reasons("30").contains(&"new_ip".to_owned()));
+    // With 10, its last use (2025-03-03) has aged out: the address is new again.
+    assert!(reasons("10").contains(&"new_ip".to_owned()));
+}
