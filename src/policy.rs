@@ -73,27 +73,51 @@ impl Held {
     }
 }
 
-/// The factor names of an incident's findings (contributing ones), sorted.
-pub fn pattern_of(inc: &Incident) -> BTreeSet<&'static str> {
-    inc.findings
-        .iter()
-        .flat_map(|f| f.reasons.iter())
-        .filter(|r| r.contribution > 0.0)
-        .map(|r| r.factor.as_str())
+/// A pattern: the contributing factors' names, sorted, without repeats. A verdict stores it
+/// joined by commas ([`pattern_key`]).
+pub type Pattern<'a> = BTreeSet<&'a str>;
+
+/// The pattern of some (factor, contribution) pairs: the factors that added to the score.
+fn pattern<'a>(reasons: impl IntoIterator<Item = (&'a str, f64)>) -> Pattern<'a> {
+    reasons
+        .into_iter()
+        .filter(|&(_, contribution)| contribution > 0.0)
+        .map(|(factor, _)| factor)
         .collect()
 }
 
-/// Source IPs of an incident's events (its account, inside its span).
-fn incident_ips<'a>(inc: &Incident, events: &'a EventTable) -> Vec<&'a str> {
-    let mut ips: BTreeSet<&str> = BTreeSet::new();
-    for r in 0..events.len() {
-        if events.account[r] == inc.account
-            && events.time[r] >= inc.start_ms
-            && events.time[r] < inc.end_ms
-        {
-            ips.insert(events.ips.get(events.src_ip[r]));
-        }
-    }
+/// The pattern of an incident: the factors of all its findings.
+pub fn pattern_of(inc: &Incident) -> Pattern<'static> {
+    pattern(
+        inc.findings
+            .iter()
+            .flat_map(|f| f.reasons.iter())
+            .map(|r| (r.factor.as_str(), r.contribution)),
+    )
+}
+
+/// The pattern of an alert as raised: the factors of its reasons (the lead finding's).
+pub fn pattern_of_alert(a: &crate::alert::Alert) -> Pattern<'_> {
+    pattern(
+        a.reasons
+            .iter()
+            .map(|r| (r.factor.as_str(), r.contribution)),
+    )
+}
+
+/// How a verdict stores a pattern: the names joined by commas.
+pub fn pattern_key(p: &Pattern) -> String {
+    p.iter().copied().collect::<Vec<_>>().join(",")
+}
+
+/// Source IPs of an incident's events (its account, inside its span); `rows` are its
+/// account's rows.
+fn incident_ips<'a>(inc: &Incident, events: &'a EventTable, rows: &[usize]) -> Vec<&'a str> {
+    let ips: BTreeSet<&str> = rows
+        .iter()
+        .filter(|&&r| events.time[r] >= inc.start_ms && events.time[r] < inc.end_ms)
+        .map(|&r| events.ips.get(events.src_ip[r]))
+        .collect();
     ips.into_iter().filter(|ip| !ip.is_empty()).collect()
 }
 
@@ -116,12 +140,26 @@ impl Policy {
             return (incidents, held);
         }
         let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+        // IP rules need the incidents' source IPs: one pass over the events collects the rows
+        // of the accounts with incidents (an account-only rule needs none).
+        let mut rows_of: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+        if self.allow.iter().any(|a| !a.ips.is_empty()) {
+            for inc in &incidents {
+                rows_of.entry(inc.account).or_default();
+            }
+            for (r, a) in events.account.iter().enumerate() {
+                if let Some(rows) = rows_of.get_mut(a) {
+                    rows.push(r);
+                }
+            }
+        }
         let mut out = Vec::with_capacity(incidents.len());
         for mut inc in incidents {
             let account = events.account_name(inc.account);
             let source = events.account_source(inc.account);
             if !self.allow.is_empty() {
-                let ips = incident_ips(&inc, events);
+                let rows = rows_of.get(&inc.account).map_or(&[][..], Vec::as_slice);
+                let ips = incident_ips(&inc, events, rows);
                 if let Some(rule) = self.allow.iter().find(|a| a.matches(account, &ips)) {
                     *held.allowed.entry(rule.reason.clone()).or_default() += 1;
                     continue;

@@ -53,12 +53,17 @@ pub struct JobSettings {
     pub sinks: Vec<Sink>,
 }
 
-/// Runs `baseline` or `detect` against a state.
-pub fn run_job(kind: JobKind, mut settings: JobSettings) -> Result<Exit, Failure> {
-    let mut st = State::open(&settings.state, settings.lock_wait).map_err(|e| match e {
+/// Opens a state with its run lock: busy is exit 5, anything else a configuration error.
+fn open_state(path: &std::path::Path, wait: Duration) -> Result<State, Failure> {
+    State::open(path, wait).map_err(|e| match e {
         state::OpenError::Busy { .. } => (Exit::StateBusy, anyhow::Error::new(e)),
         state::OpenError::Other { .. } => (Exit::Usage, anyhow::Error::new(e)),
-    })?;
+    })
+}
+
+/// Runs `baseline` or `detect` against a state.
+pub fn run_job(kind: JobKind, mut settings: JobSettings) -> Result<Exit, Failure> {
+    let mut st = open_state(&settings.state, settings.lock_wait)?;
     let internal = |e: anyhow::Error| (Exit::Internal, e);
     let quiet = settings.scan.quiet;
 
@@ -146,10 +151,15 @@ pub fn run_job(kind: JobKind, mut settings: JobSettings) -> Result<Exit, Failure
             .filter(|(row, key)| carriers.get(key.as_str()) != Some(row))
             .map(|(row, _)| history.row_ids[*row])
             .collect();
-        let newest = events.time.iter().copied().max().unwrap_or(0);
+        let (oldest, newest) = match events.time.first() {
+            None => (0, 0), // nothing stored and only empty files
+            Some(&t) => events
+                .time
+                .iter()
+                .fold((t, t), |(lo, hi), &t| (lo.min(t), hi.max(t))),
+        };
         let forget_before = newest - i64::from(settings.history_days) * DAY_MS;
 
-        let oldest = events.time.iter().copied().min().unwrap_or(newest);
         let learned_days = (newest - oldest) as f64 / DAY_MS as f64;
         let learning = kind == JobKind::Detect && learned_days < f64::from(settings.learn_days);
         if learning && !quiet {
@@ -173,6 +183,7 @@ pub fn run_job(kind: JobKind, mut settings: JobSettings) -> Result<Exit, Failure
                 at_ms: now_ms(),
                 events: &events,
                 history_rows: &history.row_ids,
+                history_files: &history.file_ids,
                 superseded,
                 files,
                 forget_before_ms: Some(forget_before),
@@ -427,10 +438,7 @@ pub fn record_feedback(
             neutralize(&state.display().to_string())
         )));
     }
-    let mut st = State::open(state, lock_wait).map_err(|e| match e {
-        state::OpenError::Busy { .. } => (Exit::StateBusy, anyhow::Error::new(e)),
-        state::OpenError::Other { .. } => (Exit::Usage, anyhow::Error::new(e)),
-    })?;
+    let mut st = open_state(state, lock_wait)?;
     let stored = st
         .alert(alert_id)
         .map_err(|e| (Exit::Internal, e))?
@@ -447,15 +455,7 @@ pub fn record_feedback(
             anyhow::Error::new(e).context("stored alert"),
         )
     })?;
-    let mut factors: Vec<&str> = alert
-        .reasons
-        .iter()
-        .filter(|r| r.contribution > 0.0)
-        .map(|r| r.factor.as_str())
-        .collect();
-    factors.sort_unstable();
-    factors.dedup();
-    let pattern = factors.join(",");
+    let pattern = crate::policy::pattern_key(&crate::policy::pattern_of_alert(&alert));
     st.add_verdict(&state::Verdict {
         alert_id: stored.id.clone(),
         source: stored.source.clone(),

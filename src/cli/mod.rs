@@ -11,6 +11,7 @@ pub mod jobs;
 use crate::alert::{
     self, sanitize::cell, sanitize::csv_cell, sanitize::neutralize, thousands, Alert,
 };
+use crate::config::Config;
 use crate::detect::{self, DetectConfig, Detection, Severity};
 use crate::eval::{self, AccountDays, EvalConfig, EvalError, Evaluation};
 use crate::features::{self, FeatureConfig, WindowKind};
@@ -434,11 +435,11 @@ impl EvalArgs {
 }
 
 impl ScanArgs {
-    fn into_settings(self, quiet: bool, cfg: &FromConfig) -> Result<ScanSettings, String> {
+    fn into_settings(self, quiet: bool, cfg: Option<&Config>) -> Result<ScanSettings, String> {
         let timezone = self
             .timezone
             .clone()
-            .or_else(|| cfg.timezone.clone())
+            .or_else(|| cfg.map(|c| c.organisation.timezone.name().to_owned()))
             .unwrap_or_else(|| "UTC".to_owned());
         let tz: chrono_tz::Tz = timezone.parse().map_err(|_| {
             format!("--timezone {timezone:?}: not an IANA time zone name (e.g. Europe/London)")
@@ -446,24 +447,24 @@ impl ScanArgs {
         let defaults = DetectConfig::default();
         let alert_budget = self
             .alert_budget
-            .or(cfg.alert_budget)
+            .or(cfg.map(|c| c.detection.alert_budget))
             .unwrap_or(defaults.budget_per_10k);
         let min_records = self
             .min_records
-            .or(cfg.min_records)
+            .or(cfg.map(|c| c.detection.min_records))
             .unwrap_or(defaults.min_records);
         let min_bytes = self
             .min_bytes
-            .or(cfg.min_bytes)
+            .or(cfg.map(|c| c.detection.min_bytes))
             .unwrap_or(defaults.min_bytes);
         let min_severity = self
             .min_severity
             .map(SeverityArg::severity)
-            .or(cfg.min_severity)
+            .or(cfg.map(|c| c.detection.min_severity))
             .unwrap_or(Severity::High);
         let fail_on = match &self.fail_on {
             Some(v) => parse_fail_on(v)?,
-            None => cfg.fail_on.unwrap_or(Some(Severity::High)),
+            None => Some(cfg.map_or(Severity::High, |c| c.detection.fail_on)),
         };
         let columns = ColumnMap::from_assignments(&self.map)?;
         let log_format = match &self.log_format {
@@ -508,7 +509,7 @@ impl ScanArgs {
             },
             features: FeatureConfig {
                 tz,
-                account_tz: cfg.account_tz.clone(),
+                account_tz: cfg.map(account_zones).unwrap_or_default(),
             },
             detect: DetectConfig {
                 min_records,
@@ -521,10 +522,12 @@ impl ScanArgs {
             quiet,
             fail_on,
             policy: crate::policy::Policy {
+                allow: cfg.map(|c| c.allow.clone()).unwrap_or_default(),
+                suppress: cfg.map(|c| c.suppress.clone()).unwrap_or_default(),
+                verdicts: Vec::new(),
                 tz,
-                ..cfg.policy.clone()
             },
-            config: cfg.file.clone(),
+            config: cfg.cloned(),
         })
     }
 }
@@ -537,26 +540,6 @@ fn parse_fail_on(v: &str) -> Result<Option<Severity>, String> {
     Severity::parse(v)
         .map(Some)
         .ok_or_else(|| format!("--fail-on {v:?}: expected low, medium, high, critical or never"))
-}
-
-/// What the config file supplies where a flag is absent.
-#[derive(Debug, Clone, Default)]
-pub struct FromConfig {
-    pub timezone: Option<String>,
-    pub min_severity: Option<Severity>,
-    /// `Some(None)`: never fail.
-    pub fail_on: Option<Option<Severity>>,
-    pub alert_budget: Option<f64>,
-    pub min_records: Option<i64>,
-    pub min_bytes: Option<i64>,
-    pub history_days: Option<u32>,
-    pub state: Option<PathBuf>,
-    /// `[accounts."NAME"] timezone`.
-    pub account_tz: std::collections::BTreeMap<String, chrono_tz::Tz>,
-    pub policy: crate::policy::Policy,
-    pub delivery: Option<crate::config::Delivery>,
-    /// The whole file, for business hours in explanations.
-    pub file: Option<crate::config::Config>,
 }
 
 /// Entry point of the binary.
@@ -589,12 +572,13 @@ fn dispatch(cli: Cli) -> Result<Exit, Failure> {
                     eprintln!("exfilwatch: warning: {}", neutralize(&w));
                 }
             }
-            from_config(&c)
+            Some(c)
         }
-        None => FromConfig::default(),
+        None => None,
     };
+    let cfg = cfg.as_ref();
     match cli.command {
-        Command::Scan(args) => scan(args.into_settings(quiet, &cfg).map_err(usage)?),
+        Command::Scan(args) => scan(args.into_settings(quiet, cfg).map_err(usage)?),
         Command::Formats => {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(formats_text().as_bytes());
@@ -603,18 +587,19 @@ fn dispatch(cli: Cli) -> Result<Exit, Failure> {
         Command::Generate(args) => run_generate(&args.into_settings(quiet).map_err(usage)?),
         Command::Eval(args) => run_eval(&args.into_settings().map_err(usage)?),
         Command::Detect(args) => {
-            let settings = args.into_settings(quiet, &cfg).map_err(usage)?;
+            let settings = args.into_settings(quiet, cfg).map_err(usage)?;
             jobs::run_job(jobs::JobKind::Detect, settings)
         }
         Command::Baseline(args) => {
-            let settings = args.into_settings(quiet, &cfg).map_err(usage)?;
+            let settings = args.into_settings(quiet, cfg).map_err(usage)?;
             jobs::run_job(jobs::JobKind::Baseline, settings)
         }
         Command::Feedback(args) => {
-            let state =
-                args.state.clone().or(cfg.state.clone()).ok_or_else(|| {
-                    usage("--state is required (or `state.path` in the config file)")
-                })?;
+            let state = args
+                .state
+                .clone()
+                .or(cfg.and_then(|c| c.state.path.clone()))
+                .ok_or_else(|| usage("--state is required (or `state.path` in the config file)"))?;
             jobs::record_feedback(
                 &state,
                 &args.alert,
@@ -645,7 +630,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Failure> {
 }
 
 impl JobArgs {
-    fn into_settings(self, quiet: bool, cfg: &FromConfig) -> Result<jobs::JobSettings, String> {
+    fn into_settings(self, quiet: bool, cfg: Option<&Config>) -> Result<jobs::JobSettings, String> {
         if self.scan.paths.iter().any(|p| p == "-") {
             return Err(
                 "detect and baseline read files, not standard input: the state remembers \
@@ -656,9 +641,12 @@ impl JobArgs {
         let state = self
             .state
             .clone()
-            .or(cfg.state.clone())
+            .or(cfg.and_then(|c| c.state.path.clone()))
             .ok_or("--state is required (or `state.path` in the config file)")?;
-        let history_days = self.history_days.or(cfg.history_days).unwrap_or(90);
+        let history_days = self
+            .history_days
+            .or(cfg.map(|c| c.history.window_days))
+            .unwrap_or(90);
         if history_days < 7 {
             return Err("--history-days must be at least 7".into());
         }
@@ -670,7 +658,7 @@ impl JobArgs {
         }
         let paths = self.scan.paths.iter().map(PathBuf::from).collect();
         let mut sinks = Vec::new();
-        let delivery = cfg.delivery.clone().unwrap_or_default();
+        let delivery = cfg.map(|c| c.delivery.clone()).unwrap_or_default();
         if let Some(path) = self.output.clone() {
             sinks.push(crate::deliver::Sink::JsonlFile(path));
         }
@@ -1376,31 +1364,12 @@ fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
     s
 }
 
-/// The config file's values, as defaults under the flags.
-fn from_config(c: &crate::config::Config) -> FromConfig {
-    FromConfig {
-        timezone: Some(c.organisation.timezone.name().to_owned()),
-        min_severity: Some(c.detection.min_severity),
-        fail_on: Some(Some(c.detection.fail_on)),
-        alert_budget: Some(c.detection.alert_budget),
-        min_records: Some(c.detection.min_records),
-        min_bytes: Some(c.detection.min_bytes),
-        history_days: Some(c.history.window_days),
-        state: c.state.path.clone(),
-        account_tz: c
-            .accounts
-            .iter()
-            .filter_map(|(name, o)| Some((name.clone(), o.timezone?)))
-            .collect(),
-        policy: crate::policy::Policy {
-            allow: c.allow.clone(),
-            suppress: c.suppress.clone(),
-            verdicts: Vec::new(),
-            tz: c.organisation.timezone,
-        },
-        delivery: Some(c.delivery.clone()),
-        file: Some(c.clone()),
-    }
+/// The config file's per-account time zones (`[accounts."NAME"] timezone`).
+fn account_zones(c: &Config) -> std::collections::BTreeMap<String, chrono_tz::Tz> {
+    c.accounts
+        .iter()
+        .filter_map(|(name, o)| Some((name.clone(), o.timezone?)))
+        .collect()
 }
 
 /// Adds to each hourly alert that lies wholly outside its account's business hours (config

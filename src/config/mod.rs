@@ -70,16 +70,15 @@ pub const MAX_TIMEOUT_SECS: u64 = 300;
 pub const DEFAULT_RETRIES: u32 = 4;
 pub const MAX_RETRIES: u32 = 10;
 /// The factors a suppression may name (`suppress.factor`), as alerts name them.
-pub const FACTORS: [&str; 8] = [
-    "volume",
-    "off_hours",
-    "new_ip",
-    "new_client",
-    "breadth",
-    "new_objects",
-    "dormant",
-    "run",
-];
+pub const FACTORS: [&str; 8] = {
+    let mut names = [""; 8];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = crate::detect::Factor::ALL[i].as_str();
+        i += 1;
+    }
+    names
+};
 /// A suppression lasting longer than this from now draws a warning ([`Config::warnings`]).
 const LONG_SUPPRESSION_DAYS: i64 = 366;
 

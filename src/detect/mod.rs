@@ -214,8 +214,20 @@ pub enum Factor {
 }
 
 impl Factor {
+    /// Every factor, in the order messages list them.
+    pub const ALL: [Factor; 8] = [
+        Factor::Volume,
+        Factor::OffHours,
+        Factor::NewIp,
+        Factor::NewClient,
+        Factor::Breadth,
+        Factor::NewObjects,
+        Factor::Dormant,
+        Factor::Run,
+    ];
+
     /// The factor's name in alerts (`reasons[].factor`) and the config file.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Factor::Volume => "volume",
             Factor::OffHours => "off_hours",

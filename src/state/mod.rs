@@ -225,6 +225,8 @@ fn init(conn: &Connection) -> Result<()> {
 pub struct History {
     pub events: EventTable,
     pub row_ids: Vec<i64>,
+    /// Database id of each file of `events.files`, by index.
+    pub file_ids: Vec<i64>,
     /// Rows (in `events`) that carry a source event key, and the key.
     pub keyed: Vec<(usize, String)>,
 }
@@ -291,6 +293,9 @@ pub struct RunWrite<'a> {
     /// run's new rows.
     pub events: &'a EventTable,
     pub history_rows: &'a [i64],
+    /// The history's file ids ([`History::file_ids`]): `events.files` lists them first, then
+    /// the run's files (`files`, in the same order).
+    pub history_files: &'a [i64],
     /// Stored rows (database ids) whose event key's volume a new row now carries.
     pub superseded: Vec<i64>,
     /// New files: (sha256, name, format, rows read, used, rejected, the file's index in
@@ -362,6 +367,7 @@ impl State {
         let s = |id: i64| strings.get(&id).map_or("", String::as_str);
         let mut events = EventTable::default();
         let mut file_index: HashMap<i64, u32> = HashMap::new();
+        let mut file_ids = Vec::new();
         {
             let mut st = self
                 .conn
@@ -370,6 +376,7 @@ impl State {
             for row in rows {
                 let (id, name) = row?;
                 file_index.insert(id, events.add_file(&name));
+                file_ids.push(id);
             }
         }
         let mut row_ids = Vec::new();
@@ -417,6 +424,7 @@ impl State {
         Ok(History {
             events,
             row_ids,
+            file_ids,
             keyed,
         })
     }
@@ -532,21 +540,13 @@ impl State {
         let ev = w.events;
         let n_hist = w.history_rows.len();
         // Files: the combined table lists the history's files first, then the run's.
-        let mut file_ids: HashMap<u32, i64> = HashMap::new();
+        let mut file_ids: Vec<i64> = w.history_files.to_vec();
         {
-            let mut st = tx.prepare("SELECT id, name FROM files ORDER BY id")?;
-            let ids: Vec<i64> = st
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (i, id) in ids.iter().enumerate() {
-                file_ids.insert(i as u32, *id);
-            }
-            let first_new = ids.len() as u32;
             let mut ins = tx.prepare(
                 "INSERT INTO files(sha256, name, format, rows_read, rows_used, rows_rejected, run)
                  VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for (i, f) in w.files.iter().enumerate() {
+            for f in &w.files {
                 ins.execute(params![
                     f.sha256,
                     f.name,
@@ -556,7 +556,7 @@ impl State {
                     f.rows_rejected as i64,
                     run
                 ])?;
-                file_ids.insert(first_new + i as u32, tx.last_insert_rowid());
+                file_ids.push(tx.last_insert_rowid());
                 written.files += 1;
             }
         }
@@ -602,7 +602,7 @@ impl State {
                 let ip = intern(&tx, ev.ips.get(ev.src_ip[row]))?;
                 let client = intern(&tx, ev.clients.get(ev.client[row]))?;
                 let file = *file_ids
-                    .get(&ev.file[row])
+                    .get(ev.file[row] as usize)
                     .context("an event's file is not among the run's files")?;
                 ins.execute(params![
                     ev.time[row],
@@ -728,12 +728,19 @@ mod tests {
         t
     }
 
-    fn write(st: &mut State, ev: &EventTable, hist: &[i64], forget: Option<i64>) -> Written {
+    fn write(
+        st: &mut State,
+        ev: &EventTable,
+        hist: &[i64],
+        hist_files: &[i64],
+        forget: Option<i64>,
+    ) -> Written {
         st.commit_run(&RunWrite {
             command: "test",
             at_ms: 1,
             events: ev,
             history_rows: hist,
+            history_files: hist_files,
             superseded: Vec::new(),
             files: vec![NewFile {
                 sha256: format!("{:064}", ev.len() + hist.len()),
@@ -760,7 +767,7 @@ mod tests {
             (2_000, "bob", None, None),
             (3_000, "alice", Some(30), Some("e3")),
         ]);
-        let w = write(&mut st, &ev, &[], None);
+        let w = write(&mut st, &ev, &[], &[], None);
         assert_eq!((w.events_added, w.files), (3, 1));
         let h = st.load_history().unwrap();
         assert_eq!(h.events.time, vec![1_000, 2_000, 3_000]);
@@ -775,7 +782,7 @@ mod tests {
         // Ageing out: events before 2,500 ms go.
         let mut next = h.events.clone();
         next.append(table(&[(4_000, "carol", Some(1), None)]));
-        let w = write(&mut st, &next, &h.row_ids, Some(2_500));
+        let w = write(&mut st, &next, &h.row_ids, &h.file_ids, Some(2_500));
         assert_eq!((w.events_added, w.events_forgotten), (1, 2));
         assert_eq!(st.load_history().unwrap().events.time, vec![3_000, 4_000]);
         assert_eq!(st.counts().unwrap(), (2, 2, 0, 0));
