@@ -17,8 +17,8 @@
 
 use crate::config::{Allow, Suppress};
 use crate::detect::{AlertLine, Incident, Severity};
+use crate::features::Activity;
 use crate::features::WindowKind;
-use crate::ingest::event::EventTable;
 use crate::state::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -110,17 +110,6 @@ pub fn pattern_key(p: &Pattern) -> String {
     p.iter().copied().collect::<Vec<_>>().join(",")
 }
 
-/// Source IPs of an incident's events (its account, inside its span); `rows` are its
-/// account's rows.
-fn incident_ips<'a>(inc: &Incident, events: &'a EventTable, rows: &[usize]) -> Vec<&'a str> {
-    let ips: BTreeSet<&str> = rows
-        .iter()
-        .filter(|&&r| events.time[r] >= inc.start_ms && events.time[r] < inc.end_ms)
-        .map(|&r| events.ips.get(events.src_ip[r]))
-        .collect();
-    ips.into_iter().filter(|ip| !ip.is_empty()).collect()
-}
-
 impl Policy {
     pub fn is_empty(&self) -> bool {
         self.allow.is_empty() && self.suppress.is_empty() && self.verdicts.is_empty()
@@ -131,7 +120,7 @@ impl Policy {
     pub fn apply(
         &self,
         incidents: Vec<Incident>,
-        events: &EventTable,
+        activity: &dyn Activity,
         line: &AlertLine,
         now_ms: i64,
     ) -> (Vec<Incident>, Held) {
@@ -140,26 +129,24 @@ impl Policy {
             return (incidents, held);
         }
         let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
-        // IP rules need the incidents' source IPs: one pass over the events collects the rows
-        // of the accounts with incidents (an account-only rule needs none).
-        let mut rows_of: std::collections::HashMap<u32, Vec<usize>> = Default::default();
-        if self.allow.iter().any(|a| !a.ips.is_empty()) {
-            for inc in &incidents {
-                rows_of.entry(inc.account).or_default();
-            }
-            for (r, a) in events.account.iter().enumerate() {
-                if let Some(rows) = rows_of.get_mut(a) {
-                    rows.push(r);
-                }
-            }
-        }
+        // IP rules need the incidents' source IPs, from their evidence (an account-only rule
+        // needs none).
+        let ips_of: Vec<BTreeSet<u32>> = if self.allow.iter().any(|a| !a.ips.is_empty()) {
+            activity
+                .evidence(&crate::alert::spans(&incidents))
+                .into_iter()
+                .map(|e| e.ips)
+                .collect()
+        } else {
+            vec![BTreeSet::new(); incidents.len()]
+        };
+        let names = activity.names();
         let mut out = Vec::with_capacity(incidents.len());
-        for mut inc in incidents {
-            let account = events.account_name(inc.account);
-            let source = events.account_source(inc.account);
+        for (mut inc, ips) in incidents.into_iter().zip(ips_of) {
+            let account = names.account_name(inc.account);
+            let source = names.account_source(inc.account);
             if !self.allow.is_empty() {
-                let rows = rows_of.get(&inc.account).map_or(&[][..], Vec::as_slice);
-                let ips = incident_ips(&inc, events, rows);
+                let ips: Vec<&str> = ips.iter().map(|&c| names.ips.get(c)).collect();
                 if let Some(rule) = self.allow.iter().find(|a| a.matches(account, &ips)) {
                     *held.allowed.entry(rule.reason.clone()).or_default() += 1;
                     continue;
@@ -207,6 +194,7 @@ mod tests {
     use crate::config::{parse, Until};
     use crate::detect::{Factor, Finding, Measure, Reason, Scope, VolumeBaseline};
     use crate::features::Window;
+    use crate::ingest::event::EventTable;
     use crate::ingest::event::RawEvent;
 
     const H: i64 = 3_600_000;

@@ -54,12 +54,13 @@ pub mod sanitize;
 
 use crate::detect::{Factor, Incident, Scope, Severity};
 use crate::features::WindowKind;
-use crate::ingest::event::EventTable;
+use crate::features::{Activity, Evidence, Span};
+use crate::ingest::event::Names;
 use crate::ingest::time::format_utc;
 use chrono::TimeZone;
 use sanitize::{cell, neutralize};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 /// One alert, as written to JSON Lines.
@@ -157,53 +158,10 @@ fn fnv1a(parts: &[&str]) -> u64 {
     h
 }
 
-/// What the events of an incident's span show: totals, objects, files.
-#[derive(Default)]
-struct Evidence {
-    events: u64,
-    records: Option<i64>,
-    bytes: Option<i64>,
-    objects: BTreeMap<u32, (i64, u64)>,
-    files: BTreeSet<u32>,
-}
-
-/// One pass over the events collecting evidence for every incident.
-fn gather(incidents: &[Incident], events: &EventTable) -> Vec<Evidence> {
-    let mut by_account: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (i, inc) in incidents.iter().enumerate() {
-        by_account.entry(inc.account).or_default().push(i);
-    }
-    let mut ev: Vec<Evidence> = incidents.iter().map(|_| Evidence::default()).collect();
-    for row in 0..events.len() {
-        let Some(list) = by_account.get(&events.account[row]) else {
-            continue;
-        };
-        let t = events.time[row];
-        for &i in list {
-            if t < incidents[i].start_ms || t >= incidents[i].end_ms {
-                continue;
-            }
-            let e = &mut ev[i];
-            e.events += 1;
-            if let Some(r) = events.records[row] {
-                *e.records.get_or_insert(0) += r;
-            }
-            if let Some(b) = events.bytes[row] {
-                *e.bytes.get_or_insert(0) += b;
-            }
-            let o = e.objects.entry(events.object[row]).or_default();
-            o.0 += events.records[row].unwrap_or(0);
-            o.1 += 1;
-            e.files.insert(events.file[row]);
-        }
-    }
-    ev
-}
-
 /// Builds the alert records of `incidents` at or above `min_severity`, in output order.
 pub fn build(
     incidents: &[Incident],
-    events: &EventTable,
+    activity: &dyn Activity,
     tz: &chrono_tz::Tz,
     min_severity: Severity,
 ) -> Vec<Alert> {
@@ -212,11 +170,12 @@ pub fn build(
         .filter(|i| i.lead().severity >= min_severity)
         .cloned()
         .collect();
-    let evidence = gather(&kept, events);
+    let evidence = activity.evidence(&spans(&kept));
+    let names = activity.names();
     let mut alerts: Vec<Alert> = kept
         .iter()
         .zip(evidence)
-        .map(|(inc, ev)| to_alert(inc, ev, events, tz))
+        .map(|(inc, ev)| to_alert(inc, ev, names, tz))
         .collect();
     alerts.sort_by(|a, b| {
         b.severity
@@ -228,7 +187,19 @@ pub fn build(
     alerts
 }
 
-fn to_alert(inc: &Incident, ev: Evidence, events: &EventTable, tz: &chrono_tz::Tz) -> Alert {
+/// The account and span of each incident.
+pub fn spans(incidents: &[Incident]) -> Vec<Span> {
+    incidents
+        .iter()
+        .map(|i| Span {
+            account: i.account,
+            start_ms: i.start_ms,
+            end_ms: i.end_ms,
+        })
+        .collect()
+}
+
+fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) -> Alert {
     let lead = inc.lead();
     let account = events.account_name(inc.account).to_owned();
     let source = events.account_source(inc.account).to_owned();

@@ -113,10 +113,7 @@ pub fn run_job(kind: JobKind, mut settings: JobSettings) -> Result<Exit, Failure
             .iter()
             .map(|(p, _)| Input::Path(p.clone()))
             .collect();
-        let Ingested {
-            events: fresh,
-            report,
-        } = read_inputs(&mut settings.scan)?;
+        let (fresh, report) = read_inputs::<ingest::event::EventTable>(&mut settings.scan)?;
         let hash_of: HashMap<String, &String> = fresh_files
             .iter()
             .map(|(p, h)| (p.display().to_string(), h))

@@ -17,7 +17,7 @@ use crate::eval::{self, AccountDays, EvalConfig, EvalError, Evaluation};
 use crate::features::{self, FeatureConfig, WindowKind};
 use crate::formats::{generic::ColumnMap, Format};
 use crate::generate::{self, GenFormat, GenerateConfig};
-use crate::ingest::{self, IngestConfig, IngestError, Ingested, Input};
+use crate::ingest::{self, IngestConfig, IngestError, Input};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -318,6 +318,11 @@ struct ScanArgs {
     /// Fail (exit 3) if any input file cannot be read, instead of skipping it.
     #[arg(long)]
     strict: bool,
+    /// Keep every event in memory and compute the windows with polars, instead of folding rows
+    /// into windows as they are read. Same alerts, byte for byte; more memory. For checking the
+    /// streaming path.
+    #[arg(long)]
+    in_memory: bool,
     /// Smallest number of records in a window that counts as a bulk export [default: 1000].
     #[arg(long, value_name = "N")]
     min_records: Option<i64>,
@@ -394,6 +399,8 @@ pub struct ScanSettings {
     pub policy: crate::policy::Policy,
     /// The config file, when given: business hours for explanations.
     pub config: Option<crate::config::Config>,
+    /// Keep the events and compute features with polars (`--in-memory`) instead of streaming.
+    pub in_memory: bool,
 }
 
 impl SeverityArg {
@@ -528,6 +535,7 @@ impl ScanArgs {
                 tz,
             },
             config: cfg.cloned(),
+            in_memory: self.in_memory,
         })
     }
 }
@@ -755,7 +763,9 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
 type Failure = (Exit, anyhow::Error);
 
 /// Reads the inputs (with the progress bar), and writes `--rejects`.
-fn read_inputs(settings: &mut ScanSettings) -> Result<Ingested, Failure> {
+fn read_inputs<S: ingest::Collect>(
+    settings: &mut ScanSettings,
+) -> Result<(S, ingest::report::IngestReport), Failure> {
     let bar = progress_bar(settings.quiet);
     if let Some(pb) = &bar {
         let pb = pb.clone();
@@ -771,7 +781,7 @@ fn read_inputs(settings: &mut ScanSettings) -> Result<Ingested, Failure> {
                 anyhow::Error::new(e).context("starting the runtime"),
             )
         })?;
-    let ingested = runtime.block_on(ingest::ingest(&settings.ingest));
+    let ingested = runtime.block_on(ingest::ingest_into::<S>(&settings.ingest));
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
@@ -781,12 +791,12 @@ fn read_inputs(settings: &mut ScanSettings) -> Result<Ingested, Failure> {
         }
     })?;
     tracing::info!(
-        rows = ingested.events.len(),
+        rows = ingested.1.rows_read(),
         elapsed_ms = t0.elapsed().as_millis() as u64,
         "ingested"
     );
     if let Some(path) = &settings.rejects {
-        write_rejects(path, &ingested.report.rejects).map_err(|e| {
+        write_rejects(path, &ingested.1.rejects).map_err(|e| {
             (
                 Exit::Usage,
                 e.context(format!("writing rejects to {}", path.display())),
@@ -796,7 +806,7 @@ fn read_inputs(settings: &mut ScanSettings) -> Result<Ingested, Failure> {
     Ok(ingested)
 }
 
-/// Features, detection and incidents over an event table.
+/// Features (with polars), detection and incidents over an event table.
 fn analyse(
     events: &ingest::event::EventTable,
     settings: &ScanSettings,
@@ -808,14 +818,28 @@ fn analyse(
             anyhow::Error::new(e).context("computing features"),
         )
     })?;
+    log_features(&feats, t1);
+    let (detection, incidents) = detect_incidents(&feats, events, settings);
+    Ok((feats, detection, incidents))
+}
+
+fn log_features(feats: &features::Features, t1: Instant) {
     tracing::info!(
         hourly = feats.hourly.len(),
         daily = feats.daily.len(),
         elapsed_ms = t1.elapsed().as_millis() as u64,
         "features"
     );
+}
+
+/// Detection and incidents over the windows.
+fn detect_incidents(
+    feats: &features::Features,
+    names: &ingest::event::Names,
+    settings: &ScanSettings,
+) -> (Detection, Vec<detect::Incident>) {
     let t2 = Instant::now();
-    let detection = detect::detect(&feats, events, &settings.detect);
+    let detection = detect::detect(feats, names, &settings.detect);
     let incidents = detect::incidents(&detection.findings, detection.line.high);
     let line = &detection.line;
     tracing::info!(
@@ -834,7 +858,7 @@ fn analyse(
         elapsed_ms = t2.elapsed().as_millis() as u64,
         "detection"
     );
-    Ok((feats, detection, incidents))
+    (detection, incidents)
 }
 
 /// Writes alerts to stdout in the chosen format; a closed pipe is not an error.
@@ -867,29 +891,56 @@ fn exit_for(alerts: &[Alert], fail_on: Option<Severity>) -> Exit {
     }
 }
 
-/// Runs a scan: ingest, features, detection, output, summary.
+/// Runs a scan: ingest, features, detection, output, summary. Rows are folded into windows as
+/// they are read (`features::stream`), or with `--in-memory` kept in an event table whose
+/// windows polars computes; both give the same alerts.
 pub fn scan(mut settings: ScanSettings) -> Result<Exit, Failure> {
-    let Ingested { events, report } = read_inputs(&mut settings)?;
-    let (feats, detection, incidents) = analyse(&events, &settings)?;
+    if settings.in_memory {
+        let (events, report) = read_inputs::<ingest::event::EventTable>(&mut settings)?;
+        let (feats, detection, incidents) = analyse(&events, &settings)?;
+        return report_scan(&settings, &report, &events, &feats, detection, incidents);
+    }
+    let (sink, report) = read_inputs::<features::stream::WindowSink>(&mut settings)?;
+    let t1 = Instant::now();
+    let streamed = sink.finish(&settings.features);
+    log_features(&streamed.features, t1);
+    let (detection, incidents) = detect_incidents(
+        &streamed.features,
+        features::Activity::names(&streamed),
+        &settings,
+    );
+    let feats = &streamed.features;
+    report_scan(&settings, &report, &streamed, feats, detection, incidents)
+}
+
+/// The policy, the alerts on stdout, the summary on stderr, and the exit code of a scan.
+fn report_scan(
+    settings: &ScanSettings,
+    report: &ingest::report::IngestReport,
+    activity: &dyn features::Activity,
+    feats: &features::Features,
+    detection: Detection,
+    incidents: Vec<detect::Incident>,
+) -> Result<Exit, Failure> {
     let (incidents, held) = settings
         .policy
-        .apply(incidents, &events, &detection.line, now_ms());
+        .apply(incidents, activity, &detection.line, now_ms());
     let mut alerts = alert::build(
         &incidents,
-        &events,
+        activity,
         &settings.features.tz,
         settings.min_severity,
     );
     if let Some(c) = &settings.config {
         note_business_hours(&mut alerts, c);
     }
-    print_alerts(&alerts, &settings)?;
+    print_alerts(&alerts, settings)?;
     if !settings.quiet {
         let below = incidents.len() - alerts.len();
         let mut summary = summary(
-            &report,
-            &events,
-            &feats,
+            report,
+            activity.names(),
+            feats,
             &detection,
             &alerts,
             below,
@@ -927,7 +978,7 @@ fn write_rejects(path: &std::path::Path, rejects: &[ingest::report::Reject]) -> 
 /// The end-of-run summary for stderr. Every count here reconciles: rows read = used + rejected.
 fn summary(
     report: &ingest::report::IngestReport,
-    events: &ingest::event::EventTable,
+    events: &ingest::event::Names,
     feats: &features::Features,
     detection: &Detection,
     alerts: &[Alert],

@@ -33,7 +33,7 @@ pub mod tail;
 
 use crate::features::baseline::{population_hour_rates, ActivityProfile, HourRate};
 use crate::features::{Features, Window, WindowKind, NOVELTY_BAND_MS};
-use crate::ingest::event::EventTable;
+use crate::ingest::event::Names;
 use std::collections::HashMap;
 use tail::{log_volume, quantile, TailModel};
 
@@ -414,7 +414,7 @@ struct NovelDays {
 /// Everything the scoring of one window needs beyond the window itself.
 struct Context<'a> {
     cfg: &'a DetectConfig,
-    events: &'a EventTable,
+    events: &'a Names,
     population_hours: [f64; 24],
     profiles: HashMap<u32, ActivityProfile>,
     /// Per account, its active local days and those that brought a new IP / a new client.
@@ -429,7 +429,7 @@ struct Context<'a> {
 }
 
 /// Scores every window.
-pub fn detect(features: &Features, events: &EventTable, cfg: &DetectConfig) -> Detection {
+pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detection {
     let by_account = |ws: &[Window]| -> Vec<(u32, std::ops::Range<usize>)> {
         let mut out = Vec::new();
         let mut i = 0;
@@ -1044,7 +1044,7 @@ pub fn incidents(findings: &[Finding], high: f64) -> Vec<Incident> {
 mod tests {
     use super::*;
     use crate::features::{compute, FeatureConfig};
-    use crate::ingest::event::RawEvent;
+    use crate::ingest::event::{EventTable, RawEvent};
     use crate::ingest::time::{parse_timestamp, DAY_MS, HOUR_MS};
 
     const JAN06: &str = "2025-01-06T00:00:00Z"; // a Monday

@@ -14,12 +14,13 @@
 //! The baselines built from these windows live in [`baseline`].
 
 pub mod baseline;
+pub mod stream;
 
-use crate::ingest::event::{col_name as c, EventTable};
+use crate::ingest::event::{col_name as c, EventTable, Names};
 use crate::ingest::time::{DAY_MS, HOUR_MS};
 use chrono::{Datelike, TimeZone, Timelike};
 use polars::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// An IP or client counts as new to an account in a window when the account used it only within
 /// this distance of the window (24 hours: one incident, not the account's routine).
@@ -88,7 +89,7 @@ impl Default for FeatureConfig {
 impl FeatureConfig {
     /// The zones in use (the organisation's first) and, by account code, the index of each
     /// account's zone.
-    fn zones(&self, events: &EventTable) -> (Vec<chrono_tz::Tz>, Vec<u32>) {
+    fn zones(&self, events: &Names) -> (Vec<chrono_tz::Tz>, Vec<u32>) {
         let mut zones = vec![self.tz];
         let of_account = events
             .accounts
@@ -115,7 +116,82 @@ pub struct Features {
     pub daily: Vec<Window>,
 }
 
+/// An incident's account and time span, for gathering its evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub account: u32,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// What the events of one account in one span show: totals, objects (records, events), files,
+/// source IPs. An event belongs to a span when its UTC hour starts inside it (spans are made of
+/// whole windows, so for zones with whole-hour offsets this is the same as its time lying
+/// inside; for sub-hour zones it keeps a day's evidence equal to the day's sums).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    pub events: u64,
+    pub records: Option<i64>,
+    pub bytes: Option<i64>,
+    /// Object code (0 = not given) -> (records, events).
+    pub objects: BTreeMap<u32, (i64, u64)>,
+    pub files: BTreeSet<u32>,
+    /// Source IP codes (0 left out).
+    pub ips: BTreeSet<u32>,
+}
+
+/// What alerts and the policy read beyond the windows: names, and the evidence of spans. The
+/// event table answers from its rows; a streaming read ([`stream::Streamed`]) from its buckets.
+pub trait Activity {
+    fn names(&self) -> &Names;
+    /// The evidence of each span, in order.
+    fn evidence(&self, spans: &[Span]) -> Vec<Evidence>;
+}
+
+impl Activity for EventTable {
+    fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// One pass over the rows.
+    fn evidence(&self, spans: &[Span]) -> Vec<Evidence> {
+        let mut by_account: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (i, s) in spans.iter().enumerate() {
+            by_account.entry(s.account).or_default().push(i);
+        }
+        let mut ev: Vec<Evidence> = spans.iter().map(|_| Evidence::default()).collect();
+        for row in 0..self.len() {
+            let Some(list) = by_account.get(&self.account[row]) else {
+                continue;
+            };
+            let hour_start = self.time[row].div_euclid(HOUR_MS) * HOUR_MS;
+            for &i in list {
+                if hour_start < spans[i].start_ms || hour_start >= spans[i].end_ms {
+                    continue;
+                }
+                let e = &mut ev[i];
+                e.events += 1;
+                if let Some(r) = self.records[row] {
+                    *e.records.get_or_insert(0) += r;
+                }
+                if let Some(b) = self.bytes[row] {
+                    *e.bytes.get_or_insert(0) += b;
+                }
+                let o = e.objects.entry(self.object[row]).or_default();
+                o.0 += self.records[row].unwrap_or(0);
+                o.1 += 1;
+                e.files.insert(self.file[row]);
+                if self.src_ip[row] != 0 {
+                    e.ips.insert(self.src_ip[row]);
+                }
+            }
+        }
+        ev
+    }
+}
+
 /// Local calendar facts of one UTC hour.
+#[derive(Debug, Clone, Copy)]
 struct LocalHour {
     day: i32,
     hour: u8,

@@ -23,6 +23,10 @@
 use polars::prelude::*;
 use std::collections::HashMap;
 
+/// A hash map with a fast (non-cryptographic, randomly seeded) hasher. Iteration order never
+/// reaches output: codes follow insertion order.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Column names of the canonical table as a polars [`DataFrame`].
 pub mod col_name {
     pub const TIME: &str = "time";
@@ -41,14 +45,14 @@ pub mod col_name {
 #[derive(Debug, Clone)]
 pub struct Dict {
     values: Vec<String>,
-    codes: HashMap<String, u32>,
+    codes: FastMap<String, u32>,
 }
 
 impl Default for Dict {
     fn default() -> Self {
         let mut d = Dict {
             values: Vec::new(),
-            codes: HashMap::new(),
+            codes: FastMap::default(),
         };
         d.intern("");
         d
@@ -81,7 +85,7 @@ impl Dict {
     }
 
     /// Adds every value of `other`, returning the map from `other`'s codes to this dictionary's.
-    fn absorb(&mut self, other: &Dict) -> Vec<u32> {
+    pub fn absorb(&mut self, other: &Dict) -> Vec<u32> {
         other.values.iter().map(|v| self.intern(v)).collect()
     }
 }
@@ -106,7 +110,162 @@ pub struct RawEvent<'a> {
     pub client: &'a str,
 }
 
-/// The canonical event table, column by column.
+/// The names behind the codes: the dictionaries of accounts, sources, actions, objects, IPs and
+/// clients, the input files and the accounts' display names. The event table holds one; so does
+/// the streaming window builder (`features::stream`), which keeps no rows. Codes are given in
+/// order of first appearance, so two builders fed the same rows in the same order agree on
+/// every code.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Account codes -> (source, name). Code 0 is unused (an event always has an account).
+    pub accounts: Vec<AccountKey>,
+    /// Per source code, account name -> account code (looked up by `&str`, no allocation).
+    account_codes: Vec<FastMap<String, u32>>,
+    pub sources: Dict,
+    pub actions: Dict,
+    pub objects: Dict,
+    pub ips: Dict,
+    pub clients: Dict,
+    /// Input file names, indexed by file code.
+    pub files: Vec<String>,
+    /// Display names for accounts whose key is an opaque id (e.g. a Salesforce user id whose
+    /// username a login record gave), by account code.
+    pub aliases: std::collections::BTreeMap<u32, String>,
+}
+
+/// How the codes of one [`Names`] map onto another's after [`Names::absorb`].
+#[derive(Debug, Clone, Default)]
+pub struct Recode {
+    pub accounts: Vec<u32>,
+    pub sources: Vec<u32>,
+    pub actions: Vec<u32>,
+    pub objects: Vec<u32>,
+    pub ips: Vec<u32>,
+    pub clients: Vec<u32>,
+    /// Added to the other's file codes.
+    pub file_base: u32,
+}
+
+impl Names {
+    /// Registers an input file and returns its code.
+    pub fn add_file(&mut self, name: &str) -> u32 {
+        self.files.push(name.to_owned());
+        (self.files.len() - 1) as u32
+    }
+
+    /// Returns the code of `source`.
+    pub fn source_code(&mut self, source: &str) -> u32 {
+        self.sources.intern(source)
+    }
+
+    /// Returns the code of the account `name` of `source`, adding it if new.
+    pub fn account_code(&mut self, source: u32, name: &str) -> u32 {
+        let s = source as usize;
+        if let Some(&c) = self.account_codes.get(s).and_then(|m| m.get(name)) {
+            return c;
+        }
+        if self.accounts.is_empty() {
+            self.accounts.push(AccountKey {
+                source: 0,
+                name: String::new(),
+            });
+        }
+        let c = u32::try_from(self.accounts.len()).expect("more than 4 billion accounts");
+        self.accounts.push(AccountKey {
+            source,
+            name: name.to_owned(),
+        });
+        if self.account_codes.len() <= s {
+            self.account_codes.resize_with(s + 1, FastMap::default);
+        }
+        self.account_codes[s].insert(name.to_owned(), c);
+        c
+    }
+
+    /// Records a display name for an account of `source` (e.g. the username of a user id).
+    pub fn alias(&mut self, source: u32, account: &str, display: &str) {
+        let code = self.account_code(source, account);
+        self.aliases.insert(code, display.to_owned());
+    }
+
+    /// The account's display name.
+    pub fn account_name(&self, code: u32) -> &str {
+        self.accounts
+            .get(code as usize)
+            .map_or("", |k| k.name.as_str())
+    }
+
+    /// The name of the source an account belongs to.
+    pub fn account_source(&self, code: u32) -> &str {
+        self.accounts
+            .get(code as usize)
+            .map_or("", |k| self.sources.get(k.source))
+    }
+
+    /// The account's name with its alias, if any: `0055j00000AT6I1 (jane@example.com)`.
+    pub fn account_display(&self, code: u32) -> String {
+        match self.aliases.get(&code) {
+            Some(a) if a != self.account_name(code) => format!("{} ({a})", self.account_name(code)),
+            _ => self.account_name(code).to_owned(),
+        }
+    }
+
+    /// Adds every name of `other` (built separately, e.g. on another thread) in `other`'s code
+    /// order, and returns how its codes map onto this one's. An alias already known here wins.
+    pub fn absorb(&mut self, other: &Names) -> Recode {
+        let sources = self.sources.absorb(&other.sources);
+        let actions = self.actions.absorb(&other.actions);
+        let objects = self.objects.absorb(&other.objects);
+        let ips = self.ips.absorb(&other.ips);
+        let clients = self.clients.absorb(&other.clients);
+        let accounts: Vec<u32> = other
+            .accounts
+            .iter()
+            .map(|k| match k.name.is_empty() && k.source == 0 {
+                true => 0,
+                false => self.account_code(sources[k.source as usize], &k.name),
+            })
+            .collect();
+        for (code, alias) in &other.aliases {
+            let mine = accounts[*code as usize];
+            self.aliases.entry(mine).or_insert_with(|| alias.clone());
+        }
+        let file_base = self.files.len() as u32;
+        self.files.extend(other.files.iter().cloned());
+        Recode {
+            accounts,
+            sources,
+            actions,
+            objects,
+            ips,
+            clients,
+            file_base,
+        }
+    }
+}
+
+/// Where a format's rows go: the event table (every row kept) or the streaming window builder
+/// (rows folded into per-account windows as they arrive). [`crate::ingest::RowSink`] feeds one.
+pub trait EventSink {
+    /// The names the sink interns into.
+    fn names(&mut self) -> &mut Names;
+    /// One event read from file `file` of log family `source`.
+    fn push(&mut self, source: u32, file: u32, e: &RawEvent<'_>);
+    /// An event whose volume counts once per `key`, the largest reported (see
+    /// [`EventTable::push_once`]).
+    fn push_once(&mut self, source: u32, file: u32, key: &str, e: &RawEvent<'_>);
+}
+
+/// Of two reports of one volume-once key, whether the later (`new`) replaces the earlier: only
+/// when strictly larger (records first, then bytes; a missing count is smaller than any), so
+/// ties keep the earlier one.
+pub fn once_replaces(new: (Option<i64>, Option<i64>), old: (Option<i64>, Option<i64>)) -> bool {
+    let size = |(r, b): (Option<i64>, Option<i64>)| (r.unwrap_or(-1), b.unwrap_or(-1));
+    size(new) > size(old)
+}
+
+/// The canonical event table, column by column, with its [`Names`] (reached through `Deref`:
+/// `table.ips.get(code)`).
 #[derive(Debug, Clone, Default)]
 pub struct EventTable {
     pub time: Vec<i64>,
@@ -119,22 +278,35 @@ pub struct EventTable {
     pub src_ip: Vec<u32>,
     pub client: Vec<u32>,
     pub file: Vec<u32>,
-    /// Account codes -> (source, name). Code 0 is unused (an event always has an account).
-    pub accounts: Vec<AccountKey>,
-    account_codes: HashMap<AccountKey, u32>,
-    pub sources: Dict,
-    pub actions: Dict,
-    pub objects: Dict,
-    pub ips: Dict,
-    pub clients: Dict,
-    /// Input file names, indexed by the `file` column.
-    pub files: Vec<String>,
-    /// Display names for accounts whose key is an opaque id (e.g. a Salesforce user id whose
-    /// username a login record gave), by account code.
-    pub aliases: std::collections::BTreeMap<u32, String>,
+    pub names: Names,
     /// Keys of events whose volume must count once (e.g. a bulk job logged at every state
     /// change, or the same event in two overlapping exports) -> the row that carries it.
     once: HashMap<String, usize>,
+}
+
+impl std::ops::Deref for EventTable {
+    type Target = Names;
+    fn deref(&self) -> &Names {
+        &self.names
+    }
+}
+
+impl std::ops::DerefMut for EventTable {
+    fn deref_mut(&mut self) -> &mut Names {
+        &mut self.names
+    }
+}
+
+impl EventSink for EventTable {
+    fn names(&mut self) -> &mut Names {
+        &mut self.names
+    }
+    fn push(&mut self, source: u32, file: u32, e: &RawEvent<'_>) {
+        EventTable::push(self, source, file, e);
+    }
+    fn push_once(&mut self, source: u32, file: u32, key: &str, e: &RawEvent<'_>) {
+        EventTable::push_once(self, source, file, key, e);
+    }
 }
 
 impl EventTable {
@@ -146,49 +318,19 @@ impl EventTable {
         self.time.is_empty()
     }
 
-    /// Registers an input file and returns its index for [`EventTable::push`].
-    pub fn add_file(&mut self, name: &str) -> u32 {
-        self.files.push(name.to_owned());
-        (self.files.len() - 1) as u32
-    }
-
-    /// Returns the code of `source`, for [`EventTable::push`].
-    pub fn source_code(&mut self, source: &str) -> u32 {
-        self.sources.intern(source)
-    }
-
-    fn account_code(&mut self, source: u32, name: &str) -> u32 {
-        let key = AccountKey {
-            source,
-            name: name.to_owned(),
-        };
-        if let Some(&c) = self.account_codes.get(&key) {
-            return c;
-        }
-        if self.accounts.is_empty() {
-            self.accounts.push(AccountKey {
-                source: 0,
-                name: String::new(),
-            });
-        }
-        let c = self.accounts.len() as u32;
-        self.accounts.push(key.clone());
-        self.account_codes.insert(key, c);
-        c
-    }
-
     /// Appends one event read from file `file` of log family `source`.
     pub fn push(&mut self, source: u32, file: u32, e: &RawEvent<'_>) {
-        let account = self.account_code(source, e.account);
+        let n = &mut self.names;
+        let account = n.account_code(source, e.account);
         self.time.push(e.time_ms);
         self.account.push(account);
         self.source.push(source);
-        self.action.push(self.actions.intern(e.action));
-        self.object.push(self.objects.intern(e.object));
+        self.action.push(n.actions.intern(e.action));
+        self.object.push(n.objects.intern(e.object));
         self.records.push(e.records);
         self.bytes.push(e.bytes);
-        self.src_ip.push(self.ips.intern(e.src_ip));
-        self.client.push(self.clients.intern(e.client));
+        self.src_ip.push(n.ips.intern(e.src_ip));
+        self.client.push(n.clients.intern(e.client));
         self.file.push(file);
     }
 
@@ -210,8 +352,8 @@ impl EventTable {
     /// Of two rows sharing a volume-once key, keeps the volume of the larger and drops the
     /// other's; ties keep the earlier row.
     fn keep_larger(&mut self, prev: usize, row: usize, key: &str) {
-        let size = |t: &Self, r: usize| (t.records[r].unwrap_or(-1), t.bytes[r].unwrap_or(-1));
-        let (keep, drop) = if size(self, row) > size(self, prev) {
+        let size = |t: &Self, r: usize| (t.records[r], t.bytes[r]);
+        let (keep, drop) = if once_replaces(size(self, row), size(self, prev)) {
             (row, prev)
         } else {
             (prev, row)
@@ -223,41 +365,15 @@ impl EventTable {
         }
     }
 
-    /// Records a display name for an account of `source` (e.g. the username of a user id).
     /// Each source event key (see [`EventTable::push_once`]) and the row that carries its
     /// volume, in no particular order.
     pub fn once_rows(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
         self.once.iter().map(|(k, &r)| (k.as_str(), r))
     }
 
-    pub fn alias(&mut self, source: u32, account: &str, display: &str) {
-        let code = self.account_code(source, account);
-        self.aliases.insert(code, display.to_owned());
-    }
-
-    /// The account's name with its alias, if any: `0055j00000AT6I1 (jane@example.com)`.
-    pub fn account_display(&self, code: u32) -> String {
-        match self.aliases.get(&code) {
-            Some(a) if a != self.account_name(code) => format!("{} ({a})", self.account_name(code)),
-            _ => self.account_name(code).to_owned(),
-        }
-    }
-
     /// Appends all of `other` (built separately, e.g. on another thread), re-coding its strings.
     pub fn append(&mut self, other: EventTable) {
-        let sources = self.sources.absorb(&other.sources);
-        let actions = self.actions.absorb(&other.actions);
-        let objects = self.objects.absorb(&other.objects);
-        let ips = self.ips.absorb(&other.ips);
-        let clients = self.clients.absorb(&other.clients);
-        let accounts: Vec<u32> = other
-            .accounts
-            .iter()
-            .map(|k| match k.name.is_empty() && k.source == 0 {
-                true => 0,
-                false => self.account_code(sources[k.source as usize], &k.name),
-            })
-            .collect();
+        let r = self.names.absorb(&other.names);
         let base = self.len();
         // Volume-once keys met again: resolved once the rows are in place.
         let mut again: Vec<(usize, usize, String)> = Vec::new();
@@ -271,47 +387,22 @@ impl EventTable {
                 }
             }
         }
-        for (code, alias) in other.aliases {
-            let k = &other.accounts[code as usize];
-            let mine = self.account_code(sources[k.source as usize], &k.name);
-            self.aliases.entry(mine).or_insert(alias);
-        }
-        let file_base = self.files.len() as u32;
-        self.files.extend(other.files);
+        let map =
+            |v: &[u32], codes: &[u32]| v.iter().map(|&c| codes[c as usize]).collect::<Vec<_>>();
         self.time.extend(other.time);
-        self.account
-            .extend(other.account.iter().map(|&c| accounts[c as usize]));
-        self.source
-            .extend(other.source.iter().map(|&c| sources[c as usize]));
-        self.action
-            .extend(other.action.iter().map(|&c| actions[c as usize]));
-        self.object
-            .extend(other.object.iter().map(|&c| objects[c as usize]));
+        self.account.extend(map(&other.account, &r.accounts));
+        self.source.extend(map(&other.source, &r.sources));
+        self.action.extend(map(&other.action, &r.actions));
+        self.object.extend(map(&other.object, &r.objects));
         self.records.extend(other.records);
         self.bytes.extend(other.bytes);
-        self.src_ip
-            .extend(other.src_ip.iter().map(|&c| ips[c as usize]));
-        self.client
-            .extend(other.client.iter().map(|&c| clients[c as usize]));
+        self.src_ip.extend(map(&other.src_ip, &r.ips));
+        self.client.extend(map(&other.client, &r.clients));
         self.file
-            .extend(other.file.into_iter().map(|f| f + file_base));
+            .extend(other.file.into_iter().map(|f| f + r.file_base));
         for (prev, row, key) in again {
             self.keep_larger(prev, row, &key);
         }
-    }
-
-    /// The account's display name.
-    pub fn account_name(&self, code: u32) -> &str {
-        self.accounts
-            .get(code as usize)
-            .map_or("", |k| k.name.as_str())
-    }
-
-    /// The name of the source an account belongs to.
-    pub fn account_source(&self, code: u32) -> &str {
-        self.accounts
-            .get(code as usize)
-            .map_or("", |k| self.sources.get(k.source))
     }
 
     /// The table as a polars [`DataFrame`] with the columns of [`col_name`].

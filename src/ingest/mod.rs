@@ -10,7 +10,7 @@ pub mod report;
 pub mod time;
 
 use crate::formats::{self, common::RowError, Format};
-use event::{EventTable, RawEvent};
+use event::{EventSink, EventTable, RawEvent};
 use report::{FileReport, IngestReport, Reject, SkippedFile};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -57,7 +57,7 @@ pub struct Ingested {
 /// Receives the rows a format parser reads from one file: used rows go into the event table,
 /// rejected ones into the report. Keeps `rows_read == rows_used + rows_rejected` by construction.
 pub struct RowSink<'a> {
-    table: &'a mut EventTable,
+    table: &'a mut dyn EventSink,
     report: &'a mut FileReport,
     rejects: &'a mut Vec<Reject>,
     file_name: String,
@@ -67,14 +67,14 @@ pub struct RowSink<'a> {
 
 impl<'a> RowSink<'a> {
     pub fn new(
-        table: &'a mut EventTable,
+        table: &'a mut dyn EventSink,
         report: &'a mut FileReport,
         rejects: &'a mut Vec<Reject>,
         file_name: &str,
         source: &str,
     ) -> Self {
-        let file = table.add_file(file_name);
-        let source = table.source_code(source);
+        let file = table.names().add_file(file_name);
+        let source = table.names().source_code(source);
         RowSink {
             table,
             report,
@@ -102,7 +102,7 @@ impl<'a> RowSink<'a> {
 
     /// Records a display name for an account of this file's source.
     pub fn alias(&mut self, account: &str, display: &str) {
-        self.table.alias(self.source, account, display);
+        self.table.names().alias(self.source, account, display);
     }
 
     /// A row kept as context only: activity, IP and client, but no export volume (any records
@@ -138,11 +138,37 @@ impl<'a> RowSink<'a> {
     }
 }
 
+/// A sink that reads can be collected into: built per file (or block) on a worker thread, then
+/// merged in input order.
+pub trait Collect: EventSink + Default + Send + 'static {
+    /// Merges `later` (rows that come after this one's in input order) into this one.
+    fn merge(&mut self, later: Self);
+}
+
+impl Collect for EventTable {
+    fn merge(&mut self, later: Self) {
+        self.append(later);
+    }
+}
+
+impl Collect for crate::features::stream::WindowSink {
+    fn merge(&mut self, later: Self) {
+        self.absorb(later);
+    }
+}
+
 /// Reads every input into one event table.
 ///
 /// Unreadable files are skipped and listed in the report (an error under `strict`). If nothing
 /// at all could be read, returns [`IngestError::NothingReadable`].
 pub async fn ingest(cfg: &IngestConfig) -> Result<Ingested, IngestError> {
+    let (events, report) = ingest_into::<EventTable>(cfg).await?;
+    Ok(Ingested { events, report })
+}
+
+/// Reads every input into one sink of type `S`: the event table, or the streaming window
+/// builder (no rows kept). See [`ingest`].
+pub async fn ingest_into<S: Collect>(cfg: &IngestConfig) -> Result<(S, IngestReport), IngestError> {
     let mut report = IngestReport::default();
     let mut jobs: Vec<Input> = Vec::new();
     for input in &cfg.inputs {
@@ -171,10 +197,10 @@ pub async fn ingest(cfg: &IngestConfig) -> Result<Ingested, IngestError> {
         let limit = limit.clone();
         handles.push(tokio::spawn(async move {
             let _permit = limit.acquire_owned().await.expect("semaphore never closed");
-            tokio::task::spawn_blocking(move || read_one(&job, &cfg)).await
+            tokio::task::spawn_blocking(move || read_one::<S>(&job, &cfg)).await
         }));
     }
-    let mut events = EventTable::default();
+    let mut events = S::default();
     for h in handles {
         let outcome = match h.await {
             Ok(Ok(o)) => o,
@@ -189,7 +215,7 @@ pub async fn ingest(cfg: &IngestConfig) -> Result<Ingested, IngestError> {
                 file,
                 rejects,
             } => {
-                events.append(*table);
+                events.merge(*table);
                 report.absorb(file, rejects);
             }
             FileOutcome::Skipped(s) => {
@@ -210,12 +236,12 @@ pub async fn ingest(cfg: &IngestConfig) -> Result<Ingested, IngestError> {
         };
         return Err(IngestError::NothingReadable(why));
     }
-    Ok(Ingested { events, report })
+    Ok((events, report))
 }
 
-enum FileOutcome {
+enum FileOutcome<S> {
     Read {
-        table: Box<EventTable>,
+        table: Box<S>,
         file: FileReport,
         rejects: Vec<Reject>,
     },
@@ -320,7 +346,7 @@ fn display_name(input: &Input) -> String {
 }
 
 /// Reads one file completely.
-fn read_one(input: &Input, cfg: &IngestConfig) -> FileOutcome {
+fn read_one<S: Collect>(input: &Input, cfg: &IngestConfig) -> FileOutcome<S> {
     let name = display_name(input);
     let skip = |reason: String| {
         FileOutcome::Skipped(SkippedFile {
@@ -336,7 +362,7 @@ fn read_one(input: &Input, cfg: &IngestConfig) -> FileOutcome {
         Ok(head) => cfg.format.unwrap_or_else(|| Format::sniff(head)),
         Err(e) => return skip(format!("cannot read: {e}")),
     };
-    let mut table = EventTable::default();
+    let mut table = S::default();
     let mut file = FileReport {
         name: name.clone(),
         format: format.name(),

@@ -1,0 +1,505 @@
+//! Streaming features: rows are folded into per-account hourly buckets as a format parser hands
+//! them over, and no row is kept. Memory grows with accounts, windows and the distinct objects,
+//! IPs and clients of each window, not with the number of rows.
+//!
+//! [`WindowSink`] is an [`EventSink`]: each input file, or each block of a large file, is read
+//! into its own sink on a worker thread, and the sinks are merged in input order
+//! ([`WindowSink::absorb`]), so names get the same codes as the event table would give them
+//! (first appearance in input order) and the result does not depend on thread timing.
+//! [`WindowSink::finish`] turns the buckets into the same [`Features`] that [`super::compute`]
+//! computes with polars from an [`EventTable`](crate::ingest::event::EventTable); `scan`
+//! compares the two paths byte for byte in its tests.
+//!
+//! A bucket is one account's UTC hour. It holds the event count, the sums of records and bytes
+//! (and how many events gave each), the files its rows came from, and per object, IP and client
+//! the first and last time the account used it in that hour (objects also with their records
+//! and events, for the evidence of alerts). Everything the features need is a sum, a minimum or
+//! a maximum of those, so buckets of different blocks merge exactly:
+//! - hourly windows are the buckets; daily windows sum the buckets of the local day their hour
+//!   starts in (as the polars plan does);
+//! - a value is new to an account in an hour when the account's first and last use of it, over
+//!   all buckets, lie within [`NOVELTY_BAND_MS`] of that hour.
+//!
+//! Volume-once keys (a bulk job logged at each state change, an event in two overlapping
+//! exports) keep, per key, the bucket and object of the report that carries the volume; when a
+//! later, larger report replaces it, the earlier one's records and bytes are taken back out of
+//! its bucket. Keys are held as 128-bit SHA-256 prefixes, not strings.
+
+use super::{
+    local_day_start_ms, local_hour, Activity, Evidence, FeatureConfig, Features, LocalHour, Span,
+    Window, WindowKind, NOVELTY_BAND_MS,
+};
+use crate::ingest::event::{once_replaces, EventSink, FastMap, Names, RawEvent};
+use crate::ingest::time::HOUR_MS;
+use sha2::Digest;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One account's UTC hour.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    account: u32,
+    hour: i64,
+    events: u64,
+    records: i64,
+    records_given: u64,
+    bytes: i64,
+    bytes_given: u64,
+    /// Codes of the files its rows came from (a handful at most).
+    files: Vec<u32>,
+}
+
+/// An object, IP or client in one bucket: when it was first and last used there, and (for
+/// objects) the records and events it accounts for.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    first: i64,
+    last: i64,
+    records: i64,
+    events: u64,
+}
+
+impl Seen {
+    fn new(t: i64, records: Option<i64>) -> Self {
+        Seen {
+            first: t,
+            last: t,
+            records: records.unwrap_or(0),
+            events: 1,
+        }
+    }
+
+    fn add(&mut self, o: &Seen) {
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        self.records += o.records;
+        self.events += o.events;
+    }
+}
+
+/// The report of a volume-once key that carries its volume.
+#[derive(Debug, Clone, Copy)]
+struct Carrier {
+    bucket: u32,
+    object: u32,
+    records: Option<i64>,
+    bytes: Option<i64>,
+}
+
+/// Folds rows into hourly buckets (see the module doc).
+#[derive(Debug, Default)]
+pub struct WindowSink {
+    names: Names,
+    index: FastMap<(u32, i64), u32>,
+    buckets: Vec<Bucket>,
+    /// (bucket, object) -> use; object code 0 ("not given") included, for the evidence.
+    objects: FastMap<(u32, u32), Seen>,
+    /// (bucket, IP) and (bucket, client) -> use; code 0 left out.
+    ips: FastMap<(u32, u32), Seen>,
+    clients: FastMap<(u32, u32), Seen>,
+    once: FastMap<u128, Carrier>,
+}
+
+fn once_key(key: &str) -> u128 {
+    let d = sha2::Sha256::digest(key.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    u128::from_le_bytes(b)
+}
+
+fn merge_into(map: &mut FastMap<(u32, u32), Seen>, key: (u32, u32), s: &Seen) {
+    map.entry(key).and_modify(|x| x.add(s)).or_insert(*s);
+}
+
+impl EventSink for WindowSink {
+    fn names(&mut self) -> &mut Names {
+        &mut self.names
+    }
+
+    fn push(&mut self, source: u32, file: u32, e: &RawEvent<'_>) {
+        self.add(source, file, e);
+    }
+
+    fn push_once(&mut self, source: u32, file: u32, key: &str, e: &RawEvent<'_>) {
+        let (bucket, object) = self.add(source, file, e);
+        let c = Carrier {
+            bucket,
+            object,
+            records: e.records,
+            bytes: e.bytes,
+        };
+        self.settle(once_key(key), c);
+    }
+}
+
+impl WindowSink {
+    /// Whether no row has been folded in.
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    /// The names interned so far.
+    pub fn names_ref(&self) -> &Names {
+        &self.names
+    }
+
+    /// The bucket of (account, hour), created empty if new.
+    fn bucket(&mut self, account: u32, hour: i64) -> u32 {
+        let next = self.buckets.len() as u32;
+        let b = *self.index.entry((account, hour)).or_insert(next);
+        if b == next {
+            self.buckets.push(Bucket {
+                account,
+                hour,
+                ..Default::default()
+            });
+        }
+        b
+    }
+
+    /// Folds one event in; returns its bucket and object code.
+    fn add(&mut self, source: u32, file: u32, e: &RawEvent<'_>) -> (u32, u32) {
+        let n = &mut self.names;
+        let account = n.account_code(source, e.account);
+        let object = n.objects.intern(e.object);
+        let ip = n.ips.intern(e.src_ip);
+        let client = n.clients.intern(e.client);
+        let b = self.bucket(account, e.time_ms.div_euclid(HOUR_MS));
+        let bk = &mut self.buckets[b as usize];
+        bk.events += 1;
+        if let Some(r) = e.records {
+            bk.records += r;
+            bk.records_given += 1;
+        }
+        if let Some(x) = e.bytes {
+            bk.bytes += x;
+            bk.bytes_given += 1;
+        }
+        if !bk.files.contains(&file) {
+            bk.files.push(file);
+        }
+        let seen = Seen::new(e.time_ms, e.records);
+        merge_into(&mut self.objects, (b, object), &seen);
+        if ip != 0 {
+            merge_into(&mut self.ips, (b, ip), &seen);
+        }
+        if client != 0 {
+            merge_into(&mut self.clients, (b, client), &seen);
+        }
+        (b, object)
+    }
+
+    /// Takes a report's volume back out of its bucket (another report of its key carries it).
+    fn drop_volume(&mut self, c: &Carrier) {
+        let bk = &mut self.buckets[c.bucket as usize];
+        if let Some(r) = c.records {
+            bk.records -= r;
+            bk.records_given -= 1;
+        }
+        if let Some(x) = c.bytes {
+            bk.bytes -= x;
+            bk.bytes_given -= 1;
+        }
+        if let Some(s) = self.objects.get_mut(&(c.bucket, c.object)) {
+            s.records -= c.records.unwrap_or(0);
+        }
+    }
+
+    /// A report `c` of volume-once key `k`, later in input order than any known report of it.
+    fn settle(&mut self, k: u128, c: Carrier) {
+        match self.once.get(&k).copied() {
+            None => {
+                self.once.insert(k, c);
+            }
+            Some(prev) if once_replaces((c.records, c.bytes), (prev.records, prev.bytes)) => {
+                self.drop_volume(&prev);
+                self.once.insert(k, c);
+            }
+            Some(_) => self.drop_volume(&c),
+        }
+    }
+
+    /// Merges `other` (the rows that come after this sink's in input order) into this one.
+    pub fn absorb(&mut self, other: WindowSink) {
+        let r = self.names.absorb(&other.names);
+        let buckets: Vec<u32> = other
+            .buckets
+            .iter()
+            .map(|o| {
+                let b = self.bucket(r.accounts[o.account as usize], o.hour);
+                let bk = &mut self.buckets[b as usize];
+                bk.events += o.events;
+                bk.records += o.records;
+                bk.records_given += o.records_given;
+                bk.bytes += o.bytes;
+                bk.bytes_given += o.bytes_given;
+                for f in &o.files {
+                    let f = f + r.file_base;
+                    if !bk.files.contains(&f) {
+                        bk.files.push(f);
+                    }
+                }
+                b
+            })
+            .collect();
+        for ((b, o), s) in &other.objects {
+            merge_into(
+                &mut self.objects,
+                (buckets[*b as usize], r.objects[*o as usize]),
+                s,
+            );
+        }
+        for ((b, ip), s) in &other.ips {
+            merge_into(
+                &mut self.ips,
+                (buckets[*b as usize], r.ips[*ip as usize]),
+                s,
+            );
+        }
+        for ((b, c), s) in &other.clients {
+            merge_into(
+                &mut self.clients,
+                (buckets[*b as usize], r.clients[*c as usize]),
+                s,
+            );
+        }
+        for (k, c) in other.once {
+            let c = Carrier {
+                bucket: buckets[c.bucket as usize],
+                object: r.objects[c.object as usize],
+                ..c
+            };
+            self.settle(k, c);
+        }
+    }
+
+    /// The hourly and daily windows of everything folded in, and what alerts need to gather
+    /// their evidence.
+    pub fn finish(self, cfg: &FeatureConfig) -> Streamed {
+        let (zones, zone_of) = cfg.zones(&self.names);
+        let zone = |a: u32| zone_of.get(a as usize).copied().unwrap_or(0);
+        let mut calendar: FastMap<(u32, i64), LocalHour> = FastMap::default();
+        let local: Vec<LocalHour> = self
+            .buckets
+            .iter()
+            .map(|b| {
+                let z = zone(b.account);
+                *calendar
+                    .entry((z, b.hour))
+                    .or_insert_with(|| local_hour(&zones[z as usize], b.hour))
+            })
+            .collect();
+
+        // Per bucket: distinct objects, and the IPs, clients and objects new to its account.
+        let n = self.buckets.len();
+        let mut distinct = vec![0u32; n];
+        for &(b, o) in self.objects.keys() {
+            if o != 0 {
+                distinct[b as usize] += 1;
+            }
+        }
+        let new_ips = novel(&self.buckets, &self.ips);
+        let new_clients = novel(&self.buckets, &self.clients);
+        let objects_used: FastMap<(u32, u32), Seen> = self
+            .objects
+            .iter()
+            .filter(|((_, o), _)| *o != 0)
+            .map(|(k, s)| (*k, *s))
+            .collect();
+        let new_objects = novel(&self.buckets, &objects_used);
+        drop(objects_used);
+
+        let mut hourly: Vec<Window> = self
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let l = &local[i];
+                Window {
+                    account: b.account,
+                    kind: WindowKind::Hour,
+                    start_ms: b.hour * HOUR_MS,
+                    end_ms: (b.hour + 1) * HOUR_MS,
+                    events: b.events,
+                    records: (b.records_given > 0).then_some(b.records),
+                    bytes: (b.bytes_given > 0).then_some(b.bytes),
+                    distinct_objects: distinct[i],
+                    local_day: l.day,
+                    local_hour: l.hour,
+                    local_weekday: l.weekday,
+                    new_ips: new_ips[i].clone(),
+                    new_clients: new_clients[i].clone(),
+                    new_objects: new_objects[i].clone(),
+                }
+            })
+            .collect();
+
+        // Days: the sums of their hours (by the local day each hour starts in), the distinct
+        // objects of the whole day, and the union of the hours' new values.
+        #[derive(Default)]
+        struct Day {
+            events: u64,
+            records: i64,
+            records_given: u64,
+            bytes: i64,
+            bytes_given: u64,
+            objects: BTreeSet<u32>,
+            new: [BTreeSet<u32>; 3],
+        }
+        let mut days: BTreeMap<(u32, i32), Day> = BTreeMap::new();
+        for (i, b) in self.buckets.iter().enumerate() {
+            let d = days.entry((b.account, local[i].day)).or_default();
+            d.events += b.events;
+            d.records += b.records;
+            d.records_given += b.records_given;
+            d.bytes += b.bytes;
+            d.bytes_given += b.bytes_given;
+            d.new[0].extend(&new_ips[i]);
+            d.new[1].extend(&new_clients[i]);
+            d.new[2].extend(&new_objects[i]);
+        }
+        for &(b, o) in self.objects.keys() {
+            if o != 0 {
+                let bk = &self.buckets[b as usize];
+                if let Some(d) = days.get_mut(&(bk.account, local[b as usize].day)) {
+                    d.objects.insert(o);
+                }
+            }
+        }
+        let mut daily: Vec<Window> = days
+            .into_iter()
+            .map(|((account, day), d)| {
+                let tz = &zones[zone(account) as usize];
+                let start_ms = local_day_start_ms(tz, day);
+                let [ips, clients, objects] = d.new;
+                Window {
+                    account,
+                    kind: WindowKind::Day,
+                    start_ms,
+                    end_ms: local_day_start_ms(tz, day + 1),
+                    events: d.events,
+                    records: (d.records_given > 0).then_some(d.records),
+                    bytes: (d.bytes_given > 0).then_some(d.bytes),
+                    distinct_objects: d.objects.len() as u32,
+                    local_day: day,
+                    local_hour: 0,
+                    local_weekday: local_hour(tz, start_ms.div_euclid(HOUR_MS)).weekday,
+                    new_ips: ips.into_iter().collect(),
+                    new_clients: clients.into_iter().collect(),
+                    new_objects: objects.into_iter().collect(),
+                }
+            })
+            .collect();
+        hourly.sort_by_key(|w| (w.account, w.start_ms));
+        daily.sort_by_key(|w| (w.account, w.start_ms));
+
+        let mut by_account: BTreeMap<u32, Vec<(i64, u32)>> = BTreeMap::new();
+        for (i, b) in self.buckets.iter().enumerate() {
+            by_account
+                .entry(b.account)
+                .or_default()
+                .push((b.hour, i as u32));
+        }
+        for v in by_account.values_mut() {
+            v.sort_unstable();
+        }
+        Streamed {
+            features: Features { hourly, daily },
+            names: self.names,
+            buckets: self.buckets,
+            by_account,
+            objects: self.objects,
+            ips: self.ips,
+        }
+    }
+}
+
+/// Per bucket, the values (sorted) its account used only within [`NOVELTY_BAND_MS`] of the
+/// bucket's hour: first and last use over all of the account's buckets.
+fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> Vec<Vec<u32>> {
+    let mut span: FastMap<(u32, u32), (i64, i64)> = FastMap::default();
+    for (&(b, v), s) in used {
+        let a = buckets[b as usize].account;
+        span.entry((a, v))
+            .and_modify(|x| {
+                x.0 = x.0.min(s.first);
+                x.1 = x.1.max(s.last);
+            })
+            .or_insert((s.first, s.last));
+    }
+    let mut out = vec![Vec::new(); buckets.len()];
+    for &(b, v) in used.keys() {
+        let bk = &buckets[b as usize];
+        let (first, last) = span[&(bk.account, v)];
+        let start = bk.hour * HOUR_MS;
+        if first >= start - NOVELTY_BAND_MS && last < start + HOUR_MS + NOVELTY_BAND_MS {
+            out[b as usize].push(v);
+        }
+    }
+    for v in &mut out {
+        v.sort_unstable();
+    }
+    out
+}
+
+/// The result of a streaming read: the features, the names, and the buckets alerts gather
+/// their evidence from.
+#[derive(Debug)]
+pub struct Streamed {
+    pub features: Features,
+    names: Names,
+    buckets: Vec<Bucket>,
+    /// Per account, its buckets' (hour, index), by hour.
+    by_account: BTreeMap<u32, Vec<(i64, u32)>>,
+    objects: FastMap<(u32, u32), Seen>,
+    ips: FastMap<(u32, u32), Seen>,
+}
+
+impl Activity for Streamed {
+    fn names(&self) -> &Names {
+        &self.names
+    }
+
+    fn evidence(&self, spans: &[Span]) -> Vec<Evidence> {
+        let mut out: Vec<Evidence> = spans.iter().map(|_| Evidence::default()).collect();
+        // Which spans each bucket falls in (an hour belongs to a span when it starts inside it).
+        let mut wanted: FastMap<u32, Vec<usize>> = FastMap::default();
+        for (i, s) in spans.iter().enumerate() {
+            let Some(hours) = self.by_account.get(&s.account) else {
+                continue;
+            };
+            let from = hours.partition_point(|&(h, _)| h * HOUR_MS < s.start_ms);
+            for &(h, b) in &hours[from..] {
+                if h * HOUR_MS >= s.end_ms {
+                    break;
+                }
+                wanted.entry(b).or_default().push(i);
+                let bk = &self.buckets[b as usize];
+                let e = &mut out[i];
+                e.events += bk.events;
+                if bk.records_given > 0 {
+                    *e.records.get_or_insert(0) += bk.records;
+                }
+                if bk.bytes_given > 0 {
+                    *e.bytes.get_or_insert(0) += bk.bytes;
+                }
+                e.files.extend(&bk.files);
+            }
+        }
+        if wanted.is_empty() {
+            return out;
+        }
+        for (&(b, o), s) in &self.objects {
+            for &i in wanted.get(&b).map_or(&[][..], Vec::as_slice) {
+                let x = out[i].objects.entry(o).or_default();
+                x.0 += s.records;
+                x.1 += s.events;
+            }
+        }
+        for &(b, ip) in self.ips.keys() {
+            for &i in wanted.get(&b).map_or(&[][..], Vec::as_slice) {
+                out[i].ips.insert(ip);
+            }
+        }
+        out
+    }
+}
