@@ -140,7 +140,7 @@ pub fn run_job(kind: JobKind, mut settings: JobSettings) -> Result<Exit, Failure
         let history = st.load_history().map_err(internal)?;
         let n_hist = history.events.len();
         let mut events = history.events;
-        events.append(fresh);
+        events.append(fresh, false);
         let carriers: HashMap<&str, usize> = events.once_rows().collect();
         let superseded: Vec<i64> = history
             .keyed

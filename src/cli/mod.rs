@@ -323,6 +323,10 @@ struct ScanArgs {
     /// streaming path.
     #[arg(long)]
     in_memory: bool,
+    /// Size in bytes of the blocks a large file is cut into for parsing on several threads
+    /// (for tests: small blocks exercise the cutting on small files).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    block_bytes: Option<usize>,
     /// Smallest number of records in a window that counts as a bulk export [default: 1000].
     #[arg(long, value_name = "N")]
     min_records: Option<i64>,
@@ -512,6 +516,7 @@ impl ScanArgs {
                 columns,
                 format: log_format,
                 strict: self.strict,
+                block_bytes: self.block_bytes,
                 progress: None,
             },
             features: FeatureConfig {

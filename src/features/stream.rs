@@ -32,7 +32,7 @@ use super::{
 use crate::ingest::event::{once_replaces, EventSink, FastMap, Names, RawEvent};
 use crate::ingest::time::HOUR_MS;
 use sha2::Digest;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One account's UTC hour.
 #[derive(Debug, Clone, Default)]
@@ -218,9 +218,10 @@ impl WindowSink {
         }
     }
 
-    /// Merges `other` (the rows that come after this sink's in input order) into this one.
-    pub fn absorb(&mut self, other: WindowSink) {
-        let r = self.names.absorb(&other.names);
+    /// Merges `other` (the rows that come after this sink's in input order) into this one;
+    /// `same_file` as in [`Names::absorb`].
+    pub fn absorb(&mut self, other: WindowSink, same_file: bool) {
+        let r = self.names.absorb(&other.names, same_file);
         let buckets: Vec<u32> = other
             .buckets
             .iter()
@@ -335,57 +336,77 @@ impl WindowSink {
 
         // Days: the sums of their hours (by the local day each hour starts in), the distinct
         // objects of the whole day, and the union of the hours' new values.
-        #[derive(Default)]
-        struct Day {
-            events: u64,
-            records: i64,
-            records_given: u64,
-            bytes: i64,
-            bytes_given: u64,
-            objects: BTreeSet<u32>,
-            new: [BTreeSet<u32>; 3],
-        }
-        let mut days: BTreeMap<(u32, i32), Day> = BTreeMap::new();
-        for (i, b) in self.buckets.iter().enumerate() {
-            let d = days.entry((b.account, local[i].day)).or_default();
-            d.events += b.events;
-            d.records += b.records;
-            d.records_given += b.records_given;
-            d.bytes += b.bytes;
-            d.bytes_given += b.bytes_given;
-            d.new[0].extend(&new_ips[i]);
-            d.new[1].extend(&new_clients[i]);
-            d.new[2].extend(&new_objects[i]);
-        }
-        for &(b, o) in self.objects.keys() {
-            if o != 0 {
-                let bk = &self.buckets[b as usize];
-                if let Some(d) = days.get_mut(&(bk.account, local[b as usize].day)) {
-                    d.objects.insert(o);
-                }
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by_key(|&i| (self.buckets[i as usize].account, local[i as usize].day));
+        let mut day_of = vec![0u32; n];
+        let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let key = |b: u32| (self.buckets[b as usize].account, local[b as usize].day);
+            let k = key(order[i]);
+            let j = i + order[i..].partition_point(|&b| key(b) == k);
+            for &b in &order[i..j] {
+                day_of[b as usize] = groups.len() as u32;
             }
+            groups.push(i..j);
+            i = j;
         }
-        let mut daily: Vec<Window> = days
-            .into_iter()
-            .map(|((account, day), d)| {
+        let mut day_objects: Vec<(u32, u32)> = self
+            .objects
+            .keys()
+            .filter(|(_, o)| *o != 0)
+            .map(|&(b, o)| (day_of[b as usize], o))
+            .collect();
+        day_objects.sort_unstable();
+        day_objects.dedup();
+        let mut distinct_day = vec![0u32; groups.len()];
+        for &(g, _) in &day_objects {
+            distinct_day[g as usize] += 1;
+        }
+        drop(day_objects);
+        let union = |lists: &[Vec<u32>], members: &[u32]| {
+            let mut v: Vec<u32> = members
+                .iter()
+                .flat_map(|&b| lists[b as usize].iter().copied())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut daily: Vec<Window> = groups
+            .iter()
+            .enumerate()
+            .map(|(g, r)| {
+                let members = &order[r.clone()];
+                let first = members[0] as usize;
+                let (account, day) = (self.buckets[first].account, local[first].day);
+                let (mut events, mut records, mut records_given) = (0u64, 0i64, 0u64);
+                let (mut bytes, mut bytes_given) = (0i64, 0u64);
+                for &b in members {
+                    let bk = &self.buckets[b as usize];
+                    events += bk.events;
+                    records += bk.records;
+                    records_given += bk.records_given;
+                    bytes += bk.bytes;
+                    bytes_given += bk.bytes_given;
+                }
                 let tz = &zones[zone(account) as usize];
                 let start_ms = local_day_start_ms(tz, day);
-                let [ips, clients, objects] = d.new;
                 Window {
                     account,
                     kind: WindowKind::Day,
                     start_ms,
                     end_ms: local_day_start_ms(tz, day + 1),
-                    events: d.events,
-                    records: (d.records_given > 0).then_some(d.records),
-                    bytes: (d.bytes_given > 0).then_some(d.bytes),
-                    distinct_objects: d.objects.len() as u32,
+                    events,
+                    records: (records_given > 0).then_some(records),
+                    bytes: (bytes_given > 0).then_some(bytes),
+                    distinct_objects: distinct_day[g],
                     local_day: day,
                     local_hour: 0,
                     local_weekday: local_hour(tz, start_ms.div_euclid(HOUR_MS)).weekday,
-                    new_ips: ips.into_iter().collect(),
-                    new_clients: clients.into_iter().collect(),
-                    new_objects: objects.into_iter().collect(),
+                    new_ips: union(&new_ips, members),
+                    new_clients: union(&new_clients, members),
+                    new_objects: union(&new_objects, members),
                 }
             })
             .collect();

@@ -167,6 +167,18 @@ impl Format {
         }
     }
 
+    /// How a large file of this format may be cut into blocks read on several threads
+    /// (`ingest::blocks`); `None`: it is read whole, on one thread.
+    pub fn split(self) -> Option<crate::ingest::blocks::Split> {
+        match self {
+            // CSV with a header whose rows are read independently of one another.
+            Format::GenericCsv | Format::SalesforceElf => {
+                Some(crate::ingest::blocks::Split::CsvWithHeader)
+            }
+            _ => None,
+        }
+    }
+
     /// The format's name in reports.
     pub fn name(self) -> &'static str {
         self.info().name

@@ -383,7 +383,7 @@ mod tests {
                 let mut sink = RowSink::new(&mut t, &mut rep, &mut rejects, name, SOURCE);
                 read(data.as_bytes(), &mut sink).unwrap();
             }
-            all.append(t);
+            all.append(t, false);
             reports.push(rep);
         }
         (all, reports, rejects)

@@ -212,7 +212,9 @@ impl Names {
 
     /// Adds every name of `other` (built separately, e.g. on another thread) in `other`'s code
     /// order, and returns how its codes map onto this one's. An alias already known here wins.
-    pub fn absorb(&mut self, other: &Names) -> Recode {
+    /// With `same_file`, `other` is a later block of the file(s) last added here: its files
+    /// are this one's last ones, not new files.
+    pub fn absorb(&mut self, other: &Names, same_file: bool) -> Recode {
         let sources = self.sources.absorb(&other.sources);
         let actions = self.actions.absorb(&other.actions);
         let objects = self.objects.absorb(&other.objects);
@@ -230,8 +232,13 @@ impl Names {
             let mine = accounts[*code as usize];
             self.aliases.entry(mine).or_insert_with(|| alias.clone());
         }
-        let file_base = self.files.len() as u32;
-        self.files.extend(other.files.iter().cloned());
+        let file_base = if same_file && self.files.len() >= other.files.len() {
+            (self.files.len() - other.files.len()) as u32
+        } else {
+            let base = self.files.len() as u32;
+            self.files.extend(other.files.iter().cloned());
+            base
+        };
         Recode {
             accounts,
             sources,
@@ -371,9 +378,10 @@ impl EventTable {
         self.once.iter().map(|(k, &r)| (k.as_str(), r))
     }
 
-    /// Appends all of `other` (built separately, e.g. on another thread), re-coding its strings.
-    pub fn append(&mut self, other: EventTable) {
-        let r = self.names.absorb(&other.names);
+    /// Appends all of `other` (built separately, e.g. on another thread), re-coding its strings;
+    /// `same_file` as in [`Names::absorb`].
+    pub fn append(&mut self, other: EventTable, same_file: bool) {
+        let r = self.names.absorb(&other.names, same_file);
         let base = self.len();
         // Volume-once keys met again: resolved once the rows are in place.
         let mut again: Vec<(usize, usize, String)> = Vec::new();
@@ -466,7 +474,7 @@ mod tests {
         let s = b.source_code("salesforce");
         b.push_once(s, f, "job-1", &ev("u", ""));
         b.push_once(s, f, "job-2", &ev("u", ""));
-        a.append(b);
+        a.append(b, false);
         assert_eq!(a.records, vec![Some(5), None, None, Some(5)]);
         assert_eq!(a.len(), 4, "every row stays an event");
     }
@@ -489,7 +497,7 @@ mod tests {
         let s = b.source_code("salesforce");
         b.push_once(s, f, "job", &at(100)); // complete, logged in the next day's file
         b.push_once(s, f, "job", &at(100)); // the same row exported twice
-        a.append(b);
+        a.append(b, false);
         assert_eq!(a.records, vec![None, None, Some(100), None]);
     }
 
@@ -501,7 +509,7 @@ mod tests {
         let s = b.source_code("salesforce");
         b.push(s, f, &ev("0055j00000AT6I1", ""));
         b.alias(s, "0055j00000AT6I1", "jane@example.com");
-        a.append(b);
+        a.append(b, false);
         assert_eq!(
             a.account_display(a.account[0]),
             "0055j00000AT6I1 (jane@example.com)"
@@ -519,7 +527,7 @@ mod tests {
         let s = b.source_code("generic");
         b.push(s, fb, &ev("bob", "10.0.0.2"));
         b.push(s, fb, &ev("alice", "10.0.0.1"));
-        a.append(b);
+        a.append(b, false);
         assert_eq!(a.len(), 3);
         assert_eq!(a.account_name(a.account[1]), "bob");
         assert_eq!(

@@ -5,6 +5,7 @@
 //! (gzip magic bytes), not the name. Files are parsed in parallel on blocking threads and merged
 //! in input order, so the result does not depend on thread timing.
 
+pub mod blocks;
 pub mod event;
 pub mod report;
 pub mod time;
@@ -34,6 +35,9 @@ pub struct IngestConfig {
     pub format: Option<Format>,
     /// A file that cannot be read is an error instead of being skipped.
     pub strict: bool,
+    /// Size of the blocks a large file is cut into for parsing on several threads
+    /// ([`blocks`]); `None`: [`blocks::BLOCK_BYTES`].
+    pub block_bytes: Option<usize>,
     /// Called with the number of input bytes consumed, for progress display.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
@@ -143,17 +147,25 @@ impl<'a> RowSink<'a> {
 pub trait Collect: EventSink + Default + Send + 'static {
     /// Merges `later` (rows that come after this one's in input order) into this one.
     fn merge(&mut self, later: Self);
+    /// Merges a later block of the same file: its one file is this one's last.
+    fn merge_same_file(&mut self, later: Self);
 }
 
 impl Collect for EventTable {
     fn merge(&mut self, later: Self) {
-        self.append(later);
+        self.append(later, false);
+    }
+    fn merge_same_file(&mut self, later: Self) {
+        self.append(later, true);
     }
 }
 
 impl Collect for crate::features::stream::WindowSink {
     fn merge(&mut self, later: Self) {
-        self.absorb(later);
+        self.absorb(later, false);
+    }
+    fn merge_same_file(&mut self, later: Self) {
+        self.absorb(later, true);
     }
 }
 
@@ -362,16 +374,39 @@ fn read_one<S: Collect>(input: &Input, cfg: &IngestConfig) -> FileOutcome<S> {
         Ok(head) => cfg.format.unwrap_or_else(|| Format::sniff(head)),
         Err(e) => return skip(format!("cannot read: {e}")),
     };
-    let mut table = S::default();
-    let mut file = FileReport {
+    let file = FileReport {
         name: name.clone(),
         format: format.name(),
         ..Default::default()
     };
+    if format.split().is_some() {
+        return blocks::read_split::<S>(reader, format, cfg, &name, file);
+    }
+    let mut file = file;
+    let mut table = S::default();
     let mut rejects = Vec::new();
     let res = {
         let mut sink = RowSink::new(&mut table, &mut file, &mut rejects, &name, format.source());
         format.read(reader, &cfg.columns, &mut sink)
+    };
+    outcome(table, file, rejects, res, cfg, format, &name)
+}
+
+/// What reading a file gave: its rows, or the reason it is skipped.
+fn outcome<S>(
+    table: S,
+    file: FileReport,
+    rejects: Vec<Reject>,
+    res: Result<(), String>,
+    cfg: &IngestConfig,
+    format: Format,
+    name: &str,
+) -> FileOutcome<S> {
+    let skip = |reason: String| {
+        FileOutcome::Skipped(SkippedFile {
+            name: name.to_owned(),
+            reason,
+        })
     };
     match res {
         Ok(()) => FileOutcome::Read {

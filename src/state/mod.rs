@@ -781,7 +781,7 @@ mod tests {
         assert_eq!(keys, vec![(0, "e1".into()), (2, "e3".into())]);
         // Ageing out: events before 2,500 ms go.
         let mut next = h.events.clone();
-        next.append(table(&[(4_000, "carol", Some(1), None)]));
+        next.append(table(&[(4_000, "carol", Some(1), None)]), false);
         let w = write(&mut st, &next, &h.row_ids, &h.file_ids, Some(2_500));
         assert_eq!((w.events_added, w.events_forgotten), (1, 2));
         assert_eq!(st.load_history().unwrap().events.time, vec![3_000, 4_000]);
