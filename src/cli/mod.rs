@@ -517,6 +517,7 @@ impl ScanArgs {
                 format: log_format,
                 strict: self.strict,
                 block_bytes: self.block_bytes,
+                rows: None,
                 progress: None,
             },
             features: FeatureConfig {
@@ -749,7 +750,7 @@ fn init_tracing(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-/// A spinner with bytes read and throughput, on stderr when it is a terminal.
+/// A spinner with bytes and rows read and their rates, on stderr when it is a terminal.
 fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
@@ -757,7 +758,7 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} reading: {bytes} ({bytes_per_sec}), {elapsed}",
+            "{spinner} reading: {bytes} ({bytes_per_sec}), {msg}, {elapsed}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
@@ -772,9 +773,27 @@ fn read_inputs<S: ingest::Collect>(
     settings: &mut ScanSettings,
 ) -> Result<(S, ingest::report::IngestReport), Failure> {
     let bar = progress_bar(settings.quiet);
+    let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
     if let Some(pb) = &bar {
-        let pb = pb.clone();
-        settings.ingest.progress = Some(Arc::new(move |n| pb.inc(n)));
+        let bytes = pb.clone();
+        settings.ingest.progress = Some(Arc::new(move |n| bytes.inc(n)));
+        settings.ingest.rows = Some(rows.clone());
+        // Rows and rows per second, refreshed four times a second while reading.
+        let (pb, rows, reading) = (pb.clone(), rows.clone(), reading.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            while reading.load(std::sync::atomic::Ordering::Relaxed) {
+                let n = rows.load(std::sync::atomic::Ordering::Relaxed);
+                let secs = start.elapsed().as_secs_f64().max(1e-3);
+                pb.set_message(format!(
+                    "{} rows ({}/s)",
+                    thousands(n as f64),
+                    thousands((n as f64 / secs).round())
+                ));
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+        });
     }
     let t0 = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -787,6 +806,7 @@ fn read_inputs<S: ingest::Collect>(
             )
         })?;
     let ingested = runtime.block_on(ingest::ingest_into::<S>(&settings.ingest));
+    reading.store(false, std::sync::atomic::Ordering::Relaxed);
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }

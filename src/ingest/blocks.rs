@@ -107,7 +107,8 @@ fn parse_block<S: Collect>(
             &mut rejects,
             name,
             format.source(),
-        );
+        )
+        .counting(cfg.rows.clone());
         format.read(header.chain(block), &cfg.columns, &mut rows)
     };
     Parsed {
@@ -200,7 +201,8 @@ pub(super) fn read_split<S: Collect>(
                 &mut rejects,
                 name,
                 format.source(),
-            );
+            )
+            .counting(cfg.rows.clone());
             let r = format.read(
                 std::io::Cursor::new(first).chain(rest),
                 &cfg.columns,

@@ -38,6 +38,8 @@ pub struct IngestConfig {
     /// Size of the blocks a large file is cut into for parsing on several threads
     /// ([`blocks`]); `None`: [`blocks::BLOCK_BYTES`].
     pub block_bytes: Option<usize>,
+    /// Counts rows read (used or rejected) as parsers go, for progress display.
+    pub rows: Option<Arc<std::sync::atomic::AtomicU64>>,
     /// Called with the number of input bytes consumed, for progress display.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
@@ -67,6 +69,15 @@ pub struct RowSink<'a> {
     file_name: String,
     file: u32,
     source: u32,
+    /// Shared count of rows read, for progress, and the rows not yet added to it.
+    counter: Option<Arc<std::sync::atomic::AtomicU64>>,
+    uncounted: u64,
+}
+
+impl Drop for RowSink<'_> {
+    fn drop(&mut self) {
+        self.flush_count();
+    }
 }
 
 impl<'a> RowSink<'a> {
@@ -86,12 +97,36 @@ impl<'a> RowSink<'a> {
             file_name: file_name.to_owned(),
             file,
             source,
+            counter: None,
+            uncounted: 0,
+        }
+    }
+
+    /// Also counts rows read into `counter` (in steps, for a progress display).
+    pub fn counting(mut self, counter: Option<Arc<std::sync::atomic::AtomicU64>>) -> Self {
+        self.counter = counter;
+        self
+    }
+
+    fn flush_count(&mut self) {
+        if let Some(c) = &self.counter {
+            c.fetch_add(self.uncounted, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.uncounted = 0;
+    }
+
+    /// One more row read.
+    fn read_one_row(&mut self) {
+        self.report.rows_read += 1;
+        self.uncounted += 1;
+        if self.uncounted == 1 << 14 {
+            self.flush_count();
         }
     }
 
     /// A row that became an event.
     pub fn used(&mut self, e: &RawEvent<'_>) {
-        self.report.rows_read += 1;
+        self.read_one_row();
         self.report.rows_used += 1;
         self.table.push(self.source, self.file, e);
     }
@@ -99,7 +134,7 @@ impl<'a> RowSink<'a> {
     /// A row that became an event whose volume counts once per `key` across all files (see
     /// [`EventTable::push_once`]).
     pub fn used_once(&mut self, key: &str, e: &RawEvent<'_>) {
-        self.report.rows_read += 1;
+        self.read_one_row();
         self.report.rows_used += 1;
         self.table.push_once(self.source, self.file, key, e);
     }
@@ -112,7 +147,7 @@ impl<'a> RowSink<'a> {
     /// A row kept as context only: activity, IP and client, but no export volume (any records
     /// or bytes it carries are dropped).
     pub fn context(&mut self, e: &RawEvent<'_>) {
-        self.report.rows_read += 1;
+        self.read_one_row();
         self.report.rows_used += 1;
         self.report.rows_context += 1;
         let e = RawEvent {
@@ -125,7 +160,7 @@ impl<'a> RowSink<'a> {
 
     /// A row that could not be used.
     pub fn reject(&mut self, line: u64, err: RowError) {
-        self.report.rows_read += 1;
+        self.read_one_row();
         *self.report.rejected.entry(err.reason).or_default() += 1;
         self.rejects.push(Reject {
             file: self.file_name.clone(),
@@ -386,7 +421,8 @@ fn read_one<S: Collect>(input: &Input, cfg: &IngestConfig) -> FileOutcome<S> {
     let mut table = S::default();
     let mut rejects = Vec::new();
     let res = {
-        let mut sink = RowSink::new(&mut table, &mut file, &mut rejects, &name, format.source());
+        let mut sink = RowSink::new(&mut table, &mut file, &mut rejects, &name, format.source())
+            .counting(cfg.rows.clone());
         format.read(reader, &cfg.columns, &mut sink)
     };
     outcome(table, file, rejects, res, cfg, format, &name)
