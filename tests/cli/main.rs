@@ -10,6 +10,7 @@ mod generate;
 mod http_server;
 mod jobs;
 mod sample;
+mod streaming;
 
 use exfilwatch::alert::Alert;
 use std::io::{Read, Write};
