@@ -680,6 +680,7 @@ mod tests {
             sink.context(&crate::ingest::event::RawEvent::default());
         })
         .unwrap();
+        drop(sink);
         assert_eq!(report.rows_read, 20_001);
         let at_first = at_first.unwrap();
         assert!(
