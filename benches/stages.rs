@@ -1,83 +1,103 @@
-//! Per-stage timings of the pipeline through the library API (`cargo bench --bench stages`).
+//! Per-stage benchmarks of the pipeline through the library API, with divan
+//! (`cargo bench --bench stages`).
 //!
-//! Reads `EXFILWATCH_BENCH_FILE` (default: the committed sample) and reports, for the median of
-//! `EXFILWATCH_BENCH_RUNS` runs (default 5), the time of ingest, features, detection and alert
-//! building, with rows per second. The end-to-end comparison with DuckDB is `benches/e2e.sh`.
+//! Input: `EXFILWATCH_BENCH_FILE` (default: the committed sample, 105,718 rows). Each stage is
+//! timed on its own, with its input prepared outside the timing:
+//! - `ingest_streaming`: parse and fold rows into hourly buckets (large files in blocks on all
+//!   cores), what `scan` does;
+//! - `windows_streaming`: buckets -> hourly and daily windows with novelty (`WindowSink::finish`);
+//! - `ingest_in_memory` and `windows_polars`: the same two stages on the `--in-memory` path
+//!   (every event kept, windows by polars group-bys and joins);
+//! - `detect`: scoring every window, the alert line, incidents;
+//! - `alerts`: evidence, explanations and JSON Lines rendering.
+//!
+//! The end-to-end comparison with DuckDB and `wc -l` is `benches/e2e.sh`.
 
 use exfilwatch::alert;
 use exfilwatch::detect::{self, DetectConfig, Severity};
-use exfilwatch::features::{self, FeatureConfig};
-use exfilwatch::ingest::{self, IngestConfig, Input};
+use exfilwatch::features::stream::{Streamed, WindowSink};
+use exfilwatch::features::{self, Activity, FeatureConfig};
+use exfilwatch::ingest::event::EventTable;
+use exfilwatch::ingest::{self, Collect, IngestConfig, Input};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+use std::sync::LazyLock;
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument that is not ours is ignored.
-    let file = std::env::var("EXFILWATCH_BENCH_FILE")
+    eprintln!("input: {}", file().display());
+    divan::main();
+}
+
+fn file() -> PathBuf {
+    std::env::var("EXFILWATCH_BENCH_FILE")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("sample-logs/contact-centre-2025-01.csv.gz")
-        });
-    let runs: usize = std::env::var("EXFILWATCH_BENCH_RUNS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+        })
+}
+
+fn read<S: Collect>() -> S {
+    let cfg = IngestConfig {
+        inputs: vec![Input::Path(file())],
+        ..Default::default()
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let cfg = IngestConfig {
-        inputs: vec![Input::Path(file.clone())],
-        ..Default::default()
-    };
-    let fcfg = FeatureConfig::default();
-    let dcfg = DetectConfig::default();
+    rt.block_on(ingest::ingest_into::<S>(&cfg))
+        .expect("ingest")
+        .0
+}
 
-    let (mut t_ingest, mut t_feat, mut t_detect, mut t_alert) = (vec![], vec![], vec![], vec![]);
-    let mut rows = 0;
-    let mut n_alerts = 0;
-    for _ in 0..runs.max(1) {
-        let t = Instant::now();
-        let ing = rt.block_on(ingest::ingest(&cfg)).expect("ingest");
-        t_ingest.push(t.elapsed());
-        rows = ing.events.len();
-
-        let t = Instant::now();
-        let feats = features::compute(&ing.events, &fcfg).expect("features");
-        t_feat.push(t.elapsed());
-
-        let t = Instant::now();
-        let det = detect::detect(&feats, &ing.events, &dcfg);
-        let inc = detect::incidents(&det.findings, det.line.high);
-        t_detect.push(t.elapsed());
-
-        let t = Instant::now();
-        let alerts = alert::build(&inc, &ing.events, &fcfg.tz, Severity::High);
-        let mut out = Vec::new();
-        alert::write_jsonl(&alerts, &mut out).expect("render");
-        t_alert.push(t.elapsed());
-        n_alerts = alerts.len();
-    }
-    println!(
-        "file: {} ({rows} rows, {n_alerts} alerts at high+), median of {runs} runs",
-        file.display()
+static SINK: LazyLock<WindowSink> = LazyLock::new(read::<WindowSink>);
+static STREAMED: LazyLock<Streamed> =
+    LazyLock::new(|| SINK.clone().finish(&FeatureConfig::default()));
+static TABLE: LazyLock<EventTable> = LazyLock::new(read::<EventTable>);
+static INCIDENTS: LazyLock<Vec<detect::Incident>> = LazyLock::new(|| {
+    let d = detect::detect(
+        &STREAMED.features,
+        STREAMED.names(),
+        &DetectConfig::default(),
     );
-    println!("| stage | ms | k rows/s |");
-    println!("|---|---|---|");
-    for (name, v) in [
-        ("ingest", t_ingest),
-        ("features", t_feat),
-        ("detect", t_detect),
-        ("alerts", t_alert),
-    ] {
-        let m = median(v);
-        let krs = rows as f64 / m.as_secs_f64().max(1e-9) / 1000.0;
-        println!("| {name} | {:.1} | {krs:.0} |", m.as_secs_f64() * 1000.0);
-    }
+    detect::incidents(&d.findings, d.line.high)
+});
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn ingest_streaming() -> WindowSink {
+    read::<WindowSink>()
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn windows_streaming(b: divan::Bencher) {
+    b.with_inputs(|| SINK.clone())
+        .bench_values(|s| s.finish(&FeatureConfig::default()));
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn ingest_in_memory() -> EventTable {
+    read::<EventTable>()
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn windows_polars() -> features::Features {
+    features::compute(&TABLE, &FeatureConfig::default()).expect("features")
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn detect() -> usize {
+    let d = detect::detect(
+        &STREAMED.features,
+        STREAMED.names(),
+        &DetectConfig::default(),
+    );
+    detect::incidents(&d.findings, d.line.high).len()
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn alerts() -> Vec<u8> {
+    let alerts = alert::build(&INCIDENTS, &*STREAMED, &chrono_tz::UTC, Severity::Low);
+    let mut out = Vec::new();
+    alert::write_jsonl(&alerts, &mut out).expect("render");
+    out
 }

@@ -22,6 +22,13 @@ Usage:
     python3 sample-logs/make_sample.py --accounts 1300 --seed 7 --out /tmp/big.csv --no-gzip
     python3 sample-logs/make_sample.py --format salesforce-elf --out /tmp/sf
     python3 sample-logs/make_sample.py --format cloudtrail --out /tmp/ct
+    python3 sample-logs/make_sample.py --accounts 4550 --seed 11 --scale 5 --out /tmp/5x.csv --no-gzip
+
+--scale K (benchmarks) gives every account K times its activity: K-1 more streams of events
+inside the same shifts, office days, 15-minute query slots, nightly jobs and Data Loader bursts,
+each from a Random of its own. Accounts, roles, days, IPs, clients and the theft stay as they
+are, and the (account, hour) windows stay about the same (+1.2% at K=5, a superset); only the
+events per window grow K-fold. Without it (K=1) the output is byte-for-byte what it was.
 
 Exactly one theft is planted (unless --no-theft): maria.oconnor@northwind-air.example on
 2025-01-23 between 02:00 and 03:00 UTC. See README.md beside this file.
@@ -399,8 +406,16 @@ def pick_admin(r):
     return "report_run", ("Case", "Account")[int(r.random() * 2)], 50 + int(450 * r.random())
 
 
+def scale_streams(seed: int, acct: str) -> list[random.Random]:
+    """--scale K: K-1 extra Random streams for an account, each adding one more copy of its
+    activity inside the same shifts, days, jobs and bursts (none when K is 1, so the default
+    output is unchanged)."""
+    return [random.Random(f"{seed}:{acct}:scale:{k}") for k in range(1, SCALE)]
+
+
 def gen_agent(rows, p: Person, seed: int):
     r = random.Random(f"{seed}:{p.account}")
+    streams = [r, *scale_streams(seed, p.account)]
     start_h, length = {t[0]: (t[1], t[2]) for t in TEAMS}[p.team]
     for d in range(-1, DAYS):
         if d < p.first_day or d > p.last_day or d % 7 in p.days_off or d in p.leave:
@@ -421,7 +436,8 @@ def gen_agent(rows, p: Person, seed: int):
             ip = TRAVEL_IP
         pace = r.uniform(0.9, 1.1)  # busy and quiet days
         gap_lo, gap_hi = int(60_000 * pace), int(600_000 * pace)
-        session(rows, r, p.account, start, end, breaks, gap_lo, gap_hi, pick_agent, ip, p.ua_on(d))
+        for rr in streams:
+            session(rows, rr, p.account, start, end, breaks, gap_lo, gap_hi, pick_agent, ip, p.ua_on(d))
 
 
 def office_day(r, d, start_range, end_range):
@@ -434,33 +450,36 @@ def office_day(r, d, start_range, end_range):
 
 def gen_office(rows, p: Person, seed: int):
     r = random.Random(f"{seed}:{p.account}")
+    extra = scale_streams(seed, p.account)
+    streams = [r, *extra]
     for d in range(DAYS):
         if d % 7 >= 5 or d in p.leave:
             continue
         ip = p.home_ip if d % 7 in p.wfh_days else p.ip
         ua = p.ua_on(d)
         start, end, breaks = office_day(r, d, (int(7.5 * MS_HOUR), 9 * MS_HOUR), (int(16.5 * MS_HOUR), int(18.5 * MS_HOUR)))
-        if p.role == "office":
-            session(rows, r, p.account, start, end, breaks, 6 * MS_MIN, 34 * MS_MIN, pick_office, ip, ua)
-            if r.random() < 0.25:  # occasional report export
-                t = r.randrange(start, end)
-                obj = OFFICE_OBJECTS[r.randrange(5)]
-                n = loguniform(r, 100, 5000)
-                rows.append((t, p.account, "report_export", obj, n, nbytes(r, obj, n), ip, ua))
-        elif p.role == "analyst":
-            session(rows, r, p.account, start, end, breaks, 5 * MS_MIN, 28 * MS_MIN, pick_analyst, ip, ua)
-            # Regular exports of 1k-20k records; month-end days: more of them, and larger.
-            if d in MONTH_END_DAYS:
-                k, lo, hi = r.randint(5, 9), 3000, 20000
-            else:
-                k, lo, hi = r.randint(1, 3), 1000, 20000
-            for _ in range(k):
-                t = r.randrange(start, end)
-                obj = OFFICE_OBJECTS[r.randrange(5)]
-                n = loguniform(r, lo, hi)
-                rows.append((t, p.account, "report_export", obj, n, nbytes(r, obj, n), ip, ua))
-        else:  # admin
-            session(rows, r, p.account, start, end, breaks, 12 * MS_MIN, 50 * MS_MIN, pick_admin, ip, ua)
+        for rr in streams:
+            if p.role == "office":
+                session(rows, rr, p.account, start, end, breaks, 6 * MS_MIN, 34 * MS_MIN, pick_office, ip, ua)
+                if rr.random() < 0.25:  # occasional report export
+                    t = rr.randrange(start, end)
+                    obj = OFFICE_OBJECTS[rr.randrange(5)]
+                    n = loguniform(rr, 100, 5000)
+                    rows.append((t, p.account, "report_export", obj, n, nbytes(rr, obj, n), ip, ua))
+            elif p.role == "analyst":
+                session(rows, rr, p.account, start, end, breaks, 5 * MS_MIN, 28 * MS_MIN, pick_analyst, ip, ua)
+                # Regular exports of 1k-20k records; month-end days: more of them, and larger.
+                if d in MONTH_END_DAYS:
+                    k, lo, hi = rr.randint(5, 9), 3000, 20000
+                else:
+                    k, lo, hi = rr.randint(1, 3), 1000, 20000
+                for _ in range(k):
+                    t = rr.randrange(start, end)
+                    obj = OFFICE_OBJECTS[rr.randrange(5)]
+                    n = loguniform(rr, lo, hi)
+                    rows.append((t, p.account, "report_export", obj, n, nbytes(rr, obj, n), ip, ua))
+            else:  # admin
+                session(rows, rr, p.account, start, end, breaks, 12 * MS_MIN, 50 * MS_MIN, pick_admin, ip, ua)
     # Admins: about weekly, on a random weekday, a legitimate Data Loader bulk export from the
     # office IP, 10k-200k records over 1-2 hours.
     if p.role == "admin":
@@ -473,12 +492,13 @@ def gen_office(rows, p: Person, seed: int):
             d = r.choice(days)
             start = d * MS_DAY + r.randrange(int(9.5 * MS_HOUR), 15 * MS_HOUR)
             dur = r.randrange(60 * MS_MIN, 120 * MS_MIN)
-            total = loguniform(r, 10_000, 200_000)
-            n = r.randint(6, 24)
-            times = sorted(start + r.randrange(0, dur) for _ in range(n))
-            for t, k in zip(times, split_total(r, total, n)):
-                obj = ("Contact", "Account", "Case", "Booking")[r.randrange(4)]
-                rows.append((t, p.account, "bulk_export", obj, k, nbytes(r, obj, k), p.ip, DATALOADER))
+            for rr in streams:  # with --scale, more exports in the same burst
+                total = loguniform(rr, 10_000, 200_000)
+                n = rr.randint(6, 24)
+                times = sorted(start + rr.randrange(0, dur) for _ in range(n))
+                for t, k in zip(times, split_total(rr, total, n)):
+                    obj = ("Contact", "Account", "Case", "Booking")[rr.randrange(4)]
+                    rows.append((t, p.account, "bulk_export", obj, k, nbytes(rr, obj, k), p.ip, DATALOADER))
 
 
 def gen_integration(rows, p: Person, seed: int):
@@ -487,6 +507,7 @@ def gen_integration(rows, p: Person, seed: int):
     ips = (p.ip, p.home_ip)
     offset = r.randrange(0, 15 * MS_MIN)
     acct = p.account
+    extra = scale_streams(seed, acct)
     for k in range(DAYS * 96):
         t = offset + k * 15 * MS_MIN + r.randrange(0, 20_000)
         if t >= END_MS:
@@ -494,15 +515,22 @@ def gen_integration(rows, p: Person, seed: int):
         obj = q_objs[r.randrange(len(q_objs))]
         n = loguniform(r, 10, 500)
         rows.append((t, acct, "api_query", obj, n, nbytes(r, obj, n), ips[r.randrange(2)], client))
+        for rr in extra:  # with --scale, more queries in the same 15 minutes
+            t = offset + k * 15 * MS_MIN + rr.randrange(0, 15 * MS_MIN)
+            if t < END_MS:
+                obj = q_objs[rr.randrange(len(q_objs))]
+                n = loguniform(rr, 10, 500)
+                rows.append((t, acct, "api_query", obj, n, nbytes(rr, obj, n), ips[rr.randrange(2)], client))
     for d in range(DAYS):
         start = d * MS_DAY + MS_HOUR + r.randrange(0, 8 * MS_MIN)
         stop = d * MS_DAY + MS_HOUR + 40 * MS_MIN
-        total = r.randint(50_000, 150_000)
-        n = r.randint(4, 10)
-        times = sorted(r.randrange(start, stop) for _ in range(n))
-        for t, k in zip(times, split_total(r, total, n)):
-            obj = bulk_objs[r.randrange(len(bulk_objs))]
-            rows.append((t, acct, "bulk_export", obj, k, nbytes(r, obj, k), p.ip, client))
+        for rr in (r, *extra):  # with --scale, more exports in the same nightly job
+            total = rr.randint(50_000, 150_000)
+            n = rr.randint(4, 10)
+            times = sorted(rr.randrange(start, stop) for _ in range(n))
+            for t, k in zip(times, split_total(rr, total, n)):
+                obj = bulk_objs[rr.randrange(len(bulk_objs))]
+                rows.append((t, acct, "bulk_export", obj, k, nbytes(rr, obj, k), p.ip, client))
 
 
 def gen_theft(rows, seed: int):
@@ -872,10 +900,12 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
     iso = day_prefixes()
     idents = {a: ct_identity(a) for a in sorted({x[1] for x in rows})}
     keys = row_keys(rows)
-    hours: dict[int, list[tuple]] = {}  # hour -> [(t, seq, record)]
+    # hour -> [(t, seq, ct_record arguments)]: a record's dict is built only when its hour is
+    # written (a dict per record for the whole month takes ~2.7 KB each, too much at scale).
+    hours: dict[int, list[tuple]] = {}
     seq = 0
 
-    def add(t: int, rec: dict) -> None:
+    def add(t: int, rec: tuple) -> None:
         nonlocal seq
         hours.setdefault(t // MS_HOUR, []).append((t, seq, rec))
         seq += 1
@@ -892,12 +922,11 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
         for k in range(parts):
             size = base + (1 if k < rem else 0)
             key = f"{stem}.csv" if parts == 1 else f"{stem}-part-{k:04d}.csv"
-            rec = ct_record(f"{rk}:{k}", idents[acct], t, iso, "GetObject", ip, ua,
-                            S3_BUCKET, key, size, False)
+            rec = (f"{rk}:{k}", idents[acct], t, iso, "GetObject", ip, ua, S3_BUCKET, key, size, False)
             add(t, rec)
             n_get += 1
             if ip == THEFT_IP:
-                theft_recs.append(rec)
+                theft_recs.append(ct_record(*rec))
 
     # Context: a few AccessDenied GetObject calls by 3 ordinary accounts, on a bucket they may not
     # read, a few seconds before one of their own events (same hour, IP and client).
@@ -911,8 +940,8 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
             t, _, _, _, _, _, ip, ua = rows[idx[j]]
             td = max(t - t % MS_HOUR, t - r.randrange(1_000, 30_000))
             key = f"payroll/2025-01/{hash_token(f'{seed}:denied:{acct}:{j}', 10).lower()}.csv"
-            add(td, ct_record(f"{seed}:denied:{acct}:{j}", idents[acct], td, iso, "GetObject", ip, ua,
-                              S3_DENIED_BUCKET, key, None, True))
+            add(td, (f"{seed}:denied:{acct}:{j}", idents[acct], td, iso, "GetObject", ip, ua,
+                     S3_DENIED_BUCKET, key, None, True))
             n_denied += 1
     # Context: management events (ListBuckets) before each integration's nightly job and before
     # each admin Data Loader burst.
@@ -923,8 +952,8 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
             continue
         seen.add((acct, t // MS_DAY))
         tm = max(t - t % MS_HOUR, t - r.randrange(2_000, 20_000))
-        add(tm, ct_record(f"{seed}:list:{acct}:{t}", idents[acct], tm, iso, "ListBuckets", ip, ua,
-                          None, None, None, False))
+        add(tm, (f"{seed}:list:{acct}:{t}", idents[acct], tm, iso, "ListBuckets", ip, ua,
+                 None, None, None, False))
         n_mgmt += 1
 
     base_dir = os.path.join(out, *CT_PREFIX)
@@ -932,8 +961,8 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
     sizes = 0
     n_records = 0
     theft_files = []
-    for h in sorted(hours):
-        recs = sorted(hours[h], key=lambda x: (x[0], x[1]))
+    for h in sorted(list(hours)):
+        recs = [(x[0], x[1], ct_record(*x[2])) for x in sorted(hours.pop(h), key=lambda x: (x[0], x[1]))]
         d = h // 24
         ymd = iso[d][:10].split("-")
         folder = os.path.join(base_dir, *ymd)
@@ -969,10 +998,11 @@ def write_cloudtrail(out: str, rows, roles: dict[str, str], theft, seed: int, t0
 
 
 TRAVEL_IP = None  # set in main()
+SCALE = 1  # set in main(): --scale
 
 
 def main(argv=None) -> int:
-    global TRAVEL_IP
+    global TRAVEL_IP, SCALE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--accounts", type=int, default=100, help="total accounts (default 100)")
     ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -984,9 +1014,17 @@ def main(argv=None) -> int:
                          "(salesforce-elf, cloudtrail; required)")
     ap.add_argument("--no-gzip", action="store_true", help="write plain CSV (generic only)")
     ap.add_argument("--no-theft", action="store_true", help="do not plant the theft")
+    ap.add_argument("--scale", type=int, default=1, metavar="K",
+                    help="benchmarks: K times every account's activity (events, queries, exports, "
+                         "jobs) inside the same shifts, days, jobs and bursts; the same accounts, "
+                         "roles, days and theft, and about the same (account, hour) windows "
+                         "(default 1: unchanged)")
     a = ap.parse_args(argv)
     if a.accounts < 20:
         ap.error("--accounts must be at least 20")
+    if a.scale < 1:
+        ap.error("--scale must be at least 1")
+    SCALE = a.scale
     if a.format == "generic":
         if a.out is None:
             a.out = DEFAULT_OUT
@@ -1024,31 +1062,40 @@ def main(argv=None) -> int:
 
     prefixes = day_prefixes()
     quoted = {}
-    lines = ["timestamp,account,action,object,records,bytes,src_ip,client\n"]
-    for t, acct, action, obj, n, b, ip, ua in rows:
-        q = quoted.get(ua)
-        if q is None:
-            q = quoted[ua] = csv_field(ua)
-        lines.append(f"{fmt_ts(t, prefixes)},{acct},{action},{obj},{n},{b},{ip},{q}\n")
-    data = "".join(lines).encode("ascii")
-    del lines
+
+    def chunks(size=262_144):
+        """The CSV text in pieces of `size` rows, so that big runs never hold it all at once."""
+        lines = ["timestamp,account,action,object,records,bytes,src_ip,client\n"]
+        for t, acct, action, obj, n, b, ip, ua in rows:
+            q = quoted.get(ua)
+            if q is None:
+                q = quoted[ua] = csv_field(ua)
+            lines.append(f"{fmt_ts(t, prefixes)},{acct},{action},{obj},{n},{b},{ip},{q}\n")
+            if len(lines) >= size:
+                yield "".join(lines).encode("ascii")
+                lines = []
+        if lines:
+            yield "".join(lines).encode("ascii")
 
     out_dir = os.path.dirname(os.path.abspath(a.out))
     os.makedirs(out_dir, exist_ok=True)
     tmp = a.out + ".tmp"
     with open(tmp, "wb") as f:
         if a.no_gzip:
-            f.write(data)
+            for data in chunks():
+                f.write(data)
         else:
             # filename="" keeps the output path out of the gzip header; mtime=0 fixes the time.
+            # (Deflate's output does not depend on how its input is split into writes.)
             with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=9) as gz:
-                gz.write(data)
+                for data in chunks():
+                    gz.write(data)
     os.replace(tmp, a.out)
 
     accounts = len({x[1] for x in rows})
     w = sys.stderr.write
     w(f"wrote {a.out}: {len(rows)} rows, {accounts} accounts, {os.path.getsize(a.out)} bytes, "
-      f"{time.monotonic() - t0:.1f}s\n")
+      f"{f'--scale {SCALE}, ' if SCALE > 1 else ''}{time.monotonic() - t0:.1f}s\n")
     if theft:
         theft.sort()
         w(f"theft: account={THEFT_ACCOUNT} events={len(theft)} records={sum(x[4] for x in theft)} "

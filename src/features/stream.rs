@@ -86,7 +86,7 @@ struct Carrier {
 }
 
 /// Folds rows into hourly buckets (see the module doc).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct WindowSink {
     names: Names,
     index: FastMap<(u32, i64), u32>,
@@ -298,16 +298,16 @@ impl WindowSink {
                 distinct[b as usize] += 1;
             }
         }
-        let new_ips = novel(&self.buckets, &self.ips);
-        let new_clients = novel(&self.buckets, &self.clients);
-        let objects_used: FastMap<(u32, u32), Seen> = self
-            .objects
-            .iter()
-            .filter(|((_, o), _)| *o != 0)
-            .map(|(k, s)| (*k, *s))
-            .collect();
-        let new_objects = novel(&self.buckets, &objects_used);
-        drop(objects_used);
+        // The three novelty passes are independent: one thread each.
+        let (new_ips, new_clients, new_objects) = std::thread::scope(|scope| {
+            let ips = scope.spawn(|| novel(&self.buckets, &self.ips));
+            let clients = scope.spawn(|| novel(&self.buckets, &self.clients));
+            let objects = novel(&self.buckets, &self.objects);
+            let join = |h: std::thread::ScopedJoinHandle<'_, Vec<Vec<u32>>>| {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+            };
+            (join(ips), join(clients), objects)
+        });
 
         let mut hourly: Vec<Window> = self
             .buckets
@@ -435,10 +435,11 @@ impl WindowSink {
 }
 
 /// Per bucket, the values (sorted) its account used only within [`NOVELTY_BAND_MS`] of the
-/// bucket's hour: first and last use over all of the account's buckets.
+/// bucket's hour: first and last use over all of the account's buckets. Code 0 ("not given")
+/// is never new.
 fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> Vec<Vec<u32>> {
     let mut span: FastMap<(u32, u32), (i64, i64)> = FastMap::default();
-    for (&(b, v), s) in used {
+    for (&(b, v), s) in used.iter().filter(|((_, v), _)| *v != 0) {
         let a = buckets[b as usize].account;
         span.entry((a, v))
             .and_modify(|x| {
@@ -448,7 +449,7 @@ fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> Vec<Vec<u32>> 
             .or_insert((s.first, s.last));
     }
     let mut out = vec![Vec::new(); buckets.len()];
-    for &(b, v) in used.keys() {
+    for &(b, v) in used.keys().filter(|(_, v)| *v != 0) {
         let bk = &buckets[b as usize];
         let (first, last) = span[&(bk.account, v)];
         let start = bk.hour * HOUR_MS;
