@@ -517,20 +517,24 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         windows: features.hourly.len() + features.daily.len(),
         ..Default::default()
     };
+    // Accounts are scored independently: contiguous shares of them on all cores, the results
+    // joined in account order, so the output is the same as one thread's.
+    let jobs: Vec<(u32, &[Window])> = hourly_groups
+        .iter()
+        .map(|(a, r)| (*a, &features.hourly[r.clone()]))
+        .chain(
+            daily_groups
+                .iter()
+                .map(|(a, r)| (*a, &features.daily[r.clone()])),
+        )
+        .collect();
     let mut scores = Vec::new();
-    for (windows, groups) in [
-        (&features.hourly, &hourly_groups),
-        (&features.daily, &daily_groups),
-    ] {
-        for (account, range) in groups {
-            score_account(
-                *account,
-                &windows[range.clone()],
-                &ctx,
-                &mut out,
-                &mut scores,
-            );
-        }
+    for (part, part_scores) in score_in_parallel(&jobs, &ctx) {
+        out.findings.extend(part.findings);
+        out.scored += part.scored;
+        out.unscored.extend(part.unscored);
+        out.thin.extend(part.thin);
+        scores.extend(part_scores);
     }
     for (account, range) in &daily_groups {
         let days = &features.daily[range.clone()];
@@ -578,6 +582,48 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         ))
     });
     out
+}
+
+/// Scores `jobs` (an account and its windows of one kind, in order) in contiguous shares of
+/// about equal numbers of windows, one per core; returns each share's findings and scores, in
+/// order.
+fn score_in_parallel(jobs: &[(u32, &[Window])], ctx: &Context<'_>) -> Vec<(Detection, Vec<f64>)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, jobs.len().max(1));
+    let total: usize = jobs.iter().map(|j| j.1.len()).sum();
+    let mut shares = Vec::with_capacity(threads);
+    let (mut start, mut seen) = (0, 0);
+    for (i, j) in jobs.iter().enumerate() {
+        seen += j.1.len();
+        if shares.len() + 1 < threads && seen * threads >= total * (shares.len() + 1) {
+            shares.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    shares.push(start..jobs.len());
+    let score = |share: &[(u32, &[Window])]| {
+        let mut d = Detection::default();
+        let mut scores = Vec::new();
+        for (account, windows) in share {
+            score_account(*account, windows, ctx, &mut d, &mut scores);
+        }
+        (d, scores)
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares[1..]
+            .iter()
+            .map(|r| {
+                let share = &jobs[r.clone()];
+                scope.spawn(move || score(share))
+            })
+            .collect();
+        let mut out = vec![score(&jobs[shares[0].clone()])];
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
 }
 
 /// Whether history window `h` is far enough from scored window `w` to be its baseline.

@@ -262,7 +262,13 @@ pub async fn ingest_into<S: Collect>(cfg: &IngestConfig) -> Result<(S, IngestRep
                 file,
                 rejects,
             } => {
-                events.merge(*table);
+                // The first file read is taken as it is (merging into an empty sink would copy
+                // it and give the same codes).
+                if report.files.is_empty() {
+                    events = *table;
+                } else {
+                    events.merge(*table);
+                }
                 report.absorb(file, rejects);
             }
             FileOutcome::Skipped(s) => {
