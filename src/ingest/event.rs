@@ -42,51 +42,85 @@ pub mod col_name {
 }
 
 /// A string dictionary: value <-> dense `u32` code. Code 0 is always the empty string.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Dict {
-    values: Vec<String>,
-    codes: FastMap<String, u32>,
+    /// Every value, one after another; value `c` is `text[ends[c - 1]..ends[c]]` (from 0 for
+    /// `c == 0`). One allocation for all values instead of one (and a copy in the index) each:
+    /// S3 keys and file names make dictionaries as long as the input.
+    text: String,
+    ends: Vec<usize>,
+    /// Codes, found by the hash of their value (the value itself is only in `text`).
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl Default for Dict {
     fn default() -> Self {
         let mut d = Dict {
-            values: Vec::new(),
-            codes: FastMap::default(),
+            text: String::new(),
+            ends: Vec::new(),
+            index: hashbrown::HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
         };
         d.intern("");
         d
     }
 }
 
+impl std::fmt::Debug for Dict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries((0..self.len() as u32).map(|c| self.get(c)))
+            .finish()
+    }
+}
+
 impl Dict {
     /// Returns the code of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&c) = self.codes.get(s) {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(s);
+        let (text, ends) = (&self.text, &self.ends);
+        let value = |c: u32| {
+            let c = c as usize;
+            &text[if c == 0 { 0 } else { ends[c - 1] }..ends[c]]
+        };
+        if let Some(&c) = self.index.find(hash, |&c| value(c) == s) {
             return c;
         }
-        let c = u32::try_from(self.values.len()).expect("more than 4 billion distinct values");
-        self.values.push(s.to_owned());
-        self.codes.insert(s.to_owned(), c);
+        let c = u32::try_from(self.ends.len()).expect("more than 4 billion distinct values");
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.index.insert_unique(hash, c, |&c| {
+            let c = c as usize;
+            hasher.hash_one(&text[if c == 0 { 0 } else { ends[c - 1] }..ends[c]])
+        });
         c
     }
 
     /// The value of a code (the empty string for an unknown code).
     pub fn get(&self, code: u32) -> &str {
-        self.values.get(code as usize).map_or("", String::as_str)
+        let c = code as usize;
+        match self.ends.get(c) {
+            Some(&end) => &self.text[if c == 0 { 0 } else { self.ends[c - 1] }..end],
+            None => "",
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.len() <= 1
+        self.ends.len() <= 1
     }
 
     /// Adds every value of `other`, returning the map from `other`'s codes to this dictionary's.
     pub fn absorb(&mut self, other: &Dict) -> Vec<u32> {
-        other.values.iter().map(|v| self.intern(v)).collect()
+        (0..other.len() as u32)
+            .map(|c| self.intern(other.get(c)))
+            .collect()
     }
 }
 
