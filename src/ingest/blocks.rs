@@ -12,9 +12,8 @@
 //! character. A line end inside a quoted field is never a cut. A block with no safe cut grows
 //! until it has one.
 
-use super::event::EventSink;
 use super::report::{FileReport, Reject};
-use super::{Collect, FileOutcome, IngestConfig, RowSink};
+use super::{Collect, FileOutcome, IngestConfig};
 use crate::formats::Format;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
@@ -97,20 +96,9 @@ fn parse_block<S: Collect>(
     cfg: &IngestConfig,
     name: &str,
 ) -> Parsed<S> {
-    let mut sink = S::default();
     let mut report = FileReport::default();
-    let mut rejects = Vec::new();
-    let result = {
-        let mut rows = RowSink::new(
-            &mut sink as &mut dyn EventSink,
-            &mut report,
-            &mut rejects,
-            name,
-            format.source(),
-        )
-        .counting(cfg.rows.clone());
-        format.read(header.chain(block), &cfg.columns, &mut rows)
-    };
+    let (sink, rejects, result) =
+        super::read_into::<S>(header.chain(block), format, cfg, name, &mut report);
     Parsed {
         sink,
         report,
@@ -192,27 +180,11 @@ pub(super) fn read_split<S: Collect>(
         } else {
             Box::new(reader)
         };
-        let mut sink = S::default();
-        let mut rejects = Vec::new();
-        let result = {
-            let mut rows = RowSink::new(
-                &mut sink as &mut dyn EventSink,
-                &mut report,
-                &mut rejects,
-                name,
-                format.source(),
-            )
-            .counting(cfg.rows.clone());
-            let r = format.read(
-                std::io::Cursor::new(first).chain(rest),
-                &cfg.columns,
-                &mut rows,
-            );
-            if let Some(why) = stopped.take() {
-                rows.stop_early(why);
-            }
-            r
-        };
+        let input = std::io::Cursor::new(first).chain(rest);
+        let (sink, rejects, result) = super::read_into::<S>(input, format, cfg, name, &mut report);
+        if let Some(why) = stopped.take() {
+            report.stopped_early = Some(why);
+        }
         return super::outcome(sink, report, rejects, result, cfg, format, name);
     } else {
         let header_end = header_end.unwrap_or(0);

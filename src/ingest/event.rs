@@ -67,6 +67,12 @@ impl Default for Dict {
     }
 }
 
+/// Value `c` of a dictionary's buffer (`c` must be a code of it).
+fn value_of<'a>(text: &'a str, ends: &[usize], c: u32) -> &'a str {
+    let c = c as usize;
+    &text[if c == 0 { 0 } else { ends[c - 1] }..ends[c]]
+}
+
 impl std::fmt::Debug for Dict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
@@ -81,30 +87,24 @@ impl Dict {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(s);
         let (text, ends) = (&self.text, &self.ends);
-        let value = |c: u32| {
-            let c = c as usize;
-            &text[if c == 0 { 0 } else { ends[c - 1] }..ends[c]]
-        };
-        if let Some(&c) = self.index.find(hash, |&c| value(c) == s) {
+        if let Some(&c) = self.index.find(hash, |&c| value_of(text, ends, c) == s) {
             return c;
         }
         let c = u32::try_from(self.ends.len()).expect("more than 4 billion distinct values");
         self.text.push_str(s);
         self.ends.push(self.text.len());
         let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
-        self.index.insert_unique(hash, c, |&c| {
-            let c = c as usize;
-            hasher.hash_one(&text[if c == 0 { 0 } else { ends[c - 1] }..ends[c]])
-        });
+        self.index
+            .insert_unique(hash, c, |&c| hasher.hash_one(value_of(text, ends, c)));
         c
     }
 
     /// The value of a code (the empty string for an unknown code).
     pub fn get(&self, code: u32) -> &str {
-        let c = code as usize;
-        match self.ends.get(c) {
-            Some(&end) => &self.text[if c == 0 { 0 } else { self.ends[c - 1] }..end],
-            None => "",
+        if (code as usize) < self.ends.len() {
+            value_of(&self.text, &self.ends, code)
+        } else {
+            ""
         }
     }
 
@@ -478,6 +478,23 @@ mod tests {
             records: Some(5),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn dictionary_codes_follow_first_appearance_and_values_round_trip() {
+        let mut d = Dict::default();
+        let words = ["ab", "a", "", "abc", "a", "b\u{e9}", "ab"];
+        let codes: Vec<u32> = words.iter().map(|w| d.intern(w)).collect();
+        assert_eq!(codes, vec![1, 2, 0, 3, 2, 4, 1]);
+        for (w, c) in words.iter().zip(&codes) {
+            assert_eq!(d.get(*c), *w);
+        }
+        assert_eq!(d.len(), 5);
+        assert_eq!(d.get(99), "", "an unknown code reads as not given");
+        let mut e = Dict::default();
+        e.intern("b\u{e9}");
+        assert_eq!(e.absorb(&d), vec![0, 2, 3, 4, 1]);
+        assert_eq!(e.get(4), "abc");
     }
 
     #[test]

@@ -424,14 +424,26 @@ fn read_one<S: Collect>(input: &Input, cfg: &IngestConfig) -> FileOutcome<S> {
         return blocks::read_split::<S>(reader, format, cfg, &name, file);
     }
     let mut file = file;
-    let mut table = S::default();
+    let (table, rejects, res) = read_into::<S>(reader, format, cfg, &name, &mut file);
+    outcome(table, file, rejects, res, cfg, format, &name)
+}
+
+/// Reads `input` as `format` into a new sink, counting its rows in `report`.
+fn read_into<S: Collect>(
+    input: impl Read,
+    format: Format,
+    cfg: &IngestConfig,
+    name: &str,
+    report: &mut FileReport,
+) -> (S, Vec<Reject>, Result<(), String>) {
+    let mut sink = S::default();
     let mut rejects = Vec::new();
     let res = {
-        let mut sink = RowSink::new(&mut table, &mut file, &mut rejects, &name, format.source())
+        let mut rows = RowSink::new(&mut sink, report, &mut rejects, name, format.source())
             .counting(cfg.rows.clone());
-        format.read(reader, &cfg.columns, &mut sink)
+        format.read(input, &cfg.columns, &mut rows)
     };
-    outcome(table, file, rejects, res, cfg, format, &name)
+    (sink, rejects, res)
 }
 
 /// What reading a file gave: its rows, or the reason it is skipped.
