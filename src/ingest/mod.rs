@@ -1,9 +1,12 @@
-//! Ingest: bytes of log exports -> the canonical [`EventTable`], with a full account of every row.
+//! Ingest: bytes of log exports -> canonical events, with a full account of every row. The
+//! events go into a [`Collect`] sink: the [`EventTable`] (every row kept) or the streaming
+//! window sink of `features::stream` (rows folded into windows, none kept).
 //!
 //! Inputs are files, directories (walked recursively, in sorted order, keeping files whose names
 //! look like log exports) or `-` for standard input. Compression is detected from the content
-//! (gzip magic bytes), not the name. Files are parsed in parallel on blocking threads and merged
-//! in input order, so the result does not depend on thread timing.
+//! (gzip magic bytes), not the name. Files are parsed in parallel on blocking threads, a large
+//! file of a splittable format in blocks on several threads ([`blocks`]), and everything is
+//! merged in input order, so the result does not depend on thread timing.
 
 pub mod blocks;
 pub mod event;
