@@ -517,7 +517,6 @@ impl ScanArgs {
                 format: log_format,
                 strict: self.strict,
                 block_bytes: self.block_bytes,
-                rows: None,
                 progress: None,
             },
             features: FeatureConfig {
@@ -773,18 +772,17 @@ fn read_inputs<S: ingest::Collect>(
     settings: &mut ScanSettings,
 ) -> Result<(S, ingest::report::IngestReport), Failure> {
     let bar = progress_bar(settings.quiet);
-    let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
     if let Some(pb) = &bar {
-        let bytes = pb.clone();
-        settings.ingest.progress = Some(Arc::new(move |n| bytes.inc(n)));
-        settings.ingest.rows = Some(rows.clone());
-        // Rows and rows per second, refreshed four times a second while reading.
-        let (pb, rows, reading) = (pb.clone(), rows.clone(), reading.clone());
+        let counts = Arc::new(ingest::Progress::default());
+        settings.ingest.progress = Some(counts.clone());
+        // Bytes and rows with their rates, refreshed four times a second while reading.
+        let (pb, reading) = (pb.clone(), reading.clone());
         std::thread::spawn(move || {
             let start = Instant::now();
             while reading.load(std::sync::atomic::Ordering::Relaxed) {
-                let n = rows.load(std::sync::atomic::Ordering::Relaxed);
+                pb.set_position(counts.bytes.load(std::sync::atomic::Ordering::Relaxed));
+                let n = counts.rows.load(std::sync::atomic::Ordering::Relaxed);
                 let secs = start.elapsed().as_secs_f64().max(1e-3);
                 pb.set_message(format!(
                     "{} rows ({}/s)",

@@ -132,16 +132,6 @@ impl EventSink for WindowSink {
 }
 
 impl WindowSink {
-    /// Whether no row has been folded in.
-    pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
-    }
-
-    /// The names interned so far.
-    pub fn names_ref(&self) -> &Names {
-        &self.names
-    }
-
     /// The bucket of (account, hour), created empty if new.
     fn bucket(&mut self, account: u32, hour: i64) -> u32 {
         let next = self.buckets.len() as u32;
@@ -309,31 +299,6 @@ impl WindowSink {
             (join(ips), join(clients), objects)
         });
 
-        let mut hourly: Vec<Window> = self
-            .buckets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let l = &local[i];
-                Window {
-                    account: b.account,
-                    kind: WindowKind::Hour,
-                    start_ms: b.hour * HOUR_MS,
-                    end_ms: (b.hour + 1) * HOUR_MS,
-                    events: b.events,
-                    records: (b.records_given > 0).then_some(b.records),
-                    bytes: (b.bytes_given > 0).then_some(b.bytes),
-                    distinct_objects: distinct[i],
-                    local_day: l.day,
-                    local_hour: l.hour,
-                    local_weekday: l.weekday,
-                    new_ips: new_ips[i].clone(),
-                    new_clients: new_clients[i].clone(),
-                    new_objects: new_objects[i].clone(),
-                }
-            })
-            .collect();
-
         // Days: the sums of their hours (by the local day each hour starts in), the distinct
         // objects of the whole day, and the union of the hours' new values.
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -410,6 +375,34 @@ impl WindowSink {
                 }
             })
             .collect();
+        // Hours last: they take their lists of new values, which the days have copied.
+        let news = new_ips.into_iter().zip(new_clients).zip(new_objects);
+        let mut hourly: Vec<Window> = self
+            .buckets
+            .iter()
+            .zip(news)
+            .enumerate()
+            .map(|(i, (b, ((ips, clients), objects)))| {
+                let l = &local[i];
+                Window {
+                    account: b.account,
+                    kind: WindowKind::Hour,
+                    start_ms: b.hour * HOUR_MS,
+                    end_ms: (b.hour + 1) * HOUR_MS,
+                    events: b.events,
+                    records: (b.records_given > 0).then_some(b.records),
+                    bytes: (b.bytes_given > 0).then_some(b.bytes),
+                    distinct_objects: distinct[i],
+                    local_day: l.day,
+                    local_hour: l.hour,
+                    local_weekday: l.weekday,
+                    new_ips: ips,
+                    new_clients: clients,
+                    new_objects: objects,
+                }
+            })
+            .collect();
+
         hourly.sort_by_key(|w| (w.account, w.start_ms));
         daily.sort_by_key(|w| (w.account, w.start_ms));
 

@@ -146,7 +146,7 @@ impl<S: Collect> Merged<S> {
         }));
         match &mut self.sink {
             None => self.sink = Some(p.sink),
-            Some(s) => s.merge_same_file(p.sink),
+            Some(s) => s.merge(p.sink, true),
         }
     }
 }
@@ -170,35 +170,34 @@ pub(super) fn read_split<S: Collect>(
             true
         }
     };
-    // The header line, and the end of the first block.
-    let header_end = last_safe_cut_first(&first);
-    let whole = ended || header_end.is_none();
-    let merged = if whole {
-        // One block (or no line end outside quotes in it): read it all here.
-        let rest: Box<dyn Read + Send> = if ended {
-            Box::new(std::io::empty())
-        } else {
-            Box::new(reader)
-        };
-        let input = std::io::Cursor::new(first).chain(rest);
-        let (sink, rejects, result) = super::read_into::<S>(input, format, cfg, name, &mut report);
-        if let Some(why) = stopped.take() {
-            report.stopped_early = Some(why);
+    // The header line. With one block only, or no line end outside quotes in the first one,
+    // the file is read here, whole.
+    let header_end = match header_end(&first) {
+        Some(h) if !ended => h,
+        _ => {
+            let rest: Box<dyn Read + Send> = if ended {
+                Box::new(std::io::empty())
+            } else {
+                Box::new(reader)
+            };
+            let input = std::io::Cursor::new(first).chain(rest);
+            let (sink, rejects, result) =
+                super::read_into::<S>(input, format, cfg, name, &mut report);
+            if let Some(why) = stopped {
+                report.stopped_early = Some(why);
+            }
+            return super::outcome(sink, report, rejects, result, cfg, format, name);
         }
-        return super::outcome(sink, report, rejects, result, cfg, format, name);
-    } else {
-        let header_end = header_end.unwrap_or(0);
-        let header = first[..header_end].to_vec();
-        let first_rows = first.split_off(header_end);
-        parse_in_blocks::<S>(reader, header, first_rows, format, cfg, name, &mut stopped)
     };
+    let header = first[..header_end].to_vec();
+    let first_rows = first.split_off(header_end);
     let Merged {
         sink,
         report: counts,
         rejects,
         error,
         ..
-    } = merged;
+    } = parse_in_blocks::<S>(reader, header, first_rows, format, cfg, name, &mut stopped);
     add_counts(&mut report, &counts);
     report.stopped_early = stopped;
     let result = match error {
@@ -216,8 +215,8 @@ pub(super) fn read_split<S: Collect>(
     )
 }
 
-/// The end of the header line: the first line end outside quotes.
-fn last_safe_cut_first(buf: &[u8]) -> Option<usize> {
+/// The end of the header line: the first line end outside quotes (within the first MiB).
+fn header_end(buf: &[u8]) -> Option<usize> {
     // The header is short: look for its end within the first line ends only.
     let mut from = 0;
     while let Some(nl) = memchr::memchr(b'\n', &buf[from..]) {

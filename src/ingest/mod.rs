@@ -18,6 +18,7 @@ use event::{EventSink, EventTable, RawEvent};
 use report::{FileReport, IngestReport, Reject, SkippedFile};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use event::EventTable as Events;
@@ -41,10 +42,16 @@ pub struct IngestConfig {
     /// Size of the blocks a large file is cut into for parsing on several threads
     /// ([`blocks`]); `None`: [`blocks::BLOCK_BYTES`].
     pub block_bytes: Option<usize>,
-    /// Counts rows read (used or rejected) as parsers go, for progress display.
-    pub rows: Option<Arc<std::sync::atomic::AtomicU64>>,
-    /// Called with the number of input bytes consumed, for progress display.
-    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Where to count input bytes and rows read as reading goes, for a progress display.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// Input bytes consumed and rows read (used or rejected) so far, counted by the readers and
+/// parsers of every thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes: AtomicU64,
+    pub rows: AtomicU64,
 }
 
 /// Ingest failed as a whole.
@@ -72,8 +79,8 @@ pub struct RowSink<'a> {
     file_name: String,
     file: u32,
     source: u32,
-    /// Shared count of rows read, for progress, and the rows not yet added to it.
-    counter: Option<Arc<std::sync::atomic::AtomicU64>>,
+    /// Shared counts, for progress, and the rows not yet added to them.
+    counter: Option<Arc<Progress>>,
     uncounted: u64,
 }
 
@@ -106,14 +113,14 @@ impl<'a> RowSink<'a> {
     }
 
     /// Also counts rows read into `counter` (in steps, for a progress display).
-    pub fn counting(mut self, counter: Option<Arc<std::sync::atomic::AtomicU64>>) -> Self {
+    pub fn counting(mut self, counter: Option<Arc<Progress>>) -> Self {
         self.counter = counter;
         self
     }
 
     fn flush_count(&mut self) {
         if let Some(c) = &self.counter {
-            c.fetch_add(self.uncounted, std::sync::atomic::Ordering::Relaxed);
+            c.rows.fetch_add(self.uncounted, Ordering::Relaxed);
         }
         self.uncounted = 0;
     }
@@ -183,27 +190,21 @@ impl<'a> RowSink<'a> {
 /// A sink that reads can be collected into: built per file (or block) on a worker thread, then
 /// merged in input order.
 pub trait Collect: EventSink + Default + Send + 'static {
-    /// Merges `later` (rows that come after this one's in input order) into this one.
-    fn merge(&mut self, later: Self);
-    /// Merges a later block of the same file: its one file is this one's last.
-    fn merge_same_file(&mut self, later: Self);
+    /// Merges `later` (rows that come after this one's in input order) into this one; with
+    /// `same_file`, `later` is a later block of the file read last here (see
+    /// [`event::Names::absorb`]).
+    fn merge(&mut self, later: Self, same_file: bool);
 }
 
 impl Collect for EventTable {
-    fn merge(&mut self, later: Self) {
-        self.append(later, false);
-    }
-    fn merge_same_file(&mut self, later: Self) {
-        self.append(later, true);
+    fn merge(&mut self, later: Self, same_file: bool) {
+        self.append(later, same_file);
     }
 }
 
 impl Collect for crate::features::stream::WindowSink {
-    fn merge(&mut self, later: Self) {
-        self.absorb(later, false);
-    }
-    fn merge_same_file(&mut self, later: Self) {
-        self.absorb(later, true);
+    fn merge(&mut self, later: Self, same_file: bool) {
+        self.absorb(later, same_file);
     }
 }
 
@@ -270,7 +271,7 @@ pub async fn ingest_into<S: Collect>(cfg: &IngestConfig) -> Result<(S, IngestRep
                 if report.files.is_empty() {
                     events = *table;
                 } else {
-                    events.merge(*table);
+                    events.merge(*table, false);
                 }
                 report.absorb(file, rejects);
             }
@@ -359,14 +360,14 @@ fn discover(path: &Path, report: &mut IngestReport) -> Result<Vec<PathBuf>, Stri
 /// Counts bytes read for the progress display.
 struct Counting<R> {
     inner: R,
-    progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    progress: Option<Arc<Progress>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(p) = &self.progress {
-            p(n as u64);
+            p.bytes.fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(n)
     }
@@ -443,7 +444,7 @@ fn read_into<S: Collect>(
     let mut rejects = Vec::new();
     let res = {
         let mut rows = RowSink::new(&mut sink, report, &mut rejects, name, format.source())
-            .counting(cfg.rows.clone());
+            .counting(cfg.progress.clone());
         format.read(input, &cfg.columns, &mut rows)
     };
     (sink, rejects, res)
