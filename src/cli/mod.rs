@@ -330,7 +330,7 @@ struct ScanArgs {
     /// Smallest number of records in a window that counts as a bulk export [default: 1000].
     #[arg(long, value_name = "N")]
     min_records: Option<i64>,
-    /// Smallest number of bytes in a window that counts as a bulk export [default: 50000000].
+    /// Smallest number of bytes in a window that counts as a bulk export [default: 1000000].
     #[arg(long, value_name = "N")]
     min_bytes: Option<i64>,
     /// False alerts at `high` or above to allow, per 10,000 active account-days: sets the score

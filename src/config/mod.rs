@@ -54,7 +54,7 @@ pub const DEFAULT_ALERT_BUDGET: f64 = 1.0;
 /// `detection.min_records` when not given.
 pub const DEFAULT_MIN_RECORDS: i64 = 1_000;
 /// `detection.min_bytes` when not given.
-pub const DEFAULT_MIN_BYTES: i64 = 50_000_000;
+pub const DEFAULT_MIN_BYTES: i64 = 1_000_000;
 /// `detection.min_severity` when not given.
 pub const DEFAULT_MIN_SEVERITY: Severity = Severity::High;
 /// `detection.fail_on` when not given.
@@ -543,8 +543,8 @@ business_days = ["mon", "tue", "wed", "thu", "fri"]
 alert_budget = 1.0
 # A window counts as a bulk export from this many records (at least 1) ...
 min_records = 1000
-# ... or from this many bytes (at least 1).
-min_bytes = 50000000
+# ... or from this many bytes (at least 1): about 1,000 records of 1 KB, the same bar.
+min_bytes = 1000000
 # The lowest severity reported: low, medium, high or critical.
 min_severity = "high"
 # The run exits with code 1 when it raises an alert at or above this severity (for cron and CI).

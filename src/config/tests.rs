@@ -51,7 +51,7 @@ fn example_parses_to_the_documented_defaults() {
     );
     assert_eq!(c.detection.alert_budget, 1.0);
     assert_eq!(c.detection.min_records, 1000);
-    assert_eq!(c.detection.min_bytes, 50_000_000);
+    assert_eq!(c.detection.min_bytes, 1_000_000);
     assert_eq!(c.detection.min_severity, Severity::High);
     assert_eq!(c.detection.fail_on, Severity::High);
     assert_eq!(c.history.window_days, 90);

@@ -61,10 +61,6 @@ pub const FIXED_HIGH: f64 = 7.0;
 pub const NULL_TAIL_SHARE: f64 = 0.05;
 /// Fewest windows in that tail for an estimate.
 pub const MIN_NULL_TAIL: usize = 25;
-/// The estimated alert line is never below this: the null tail is an extrapolation from the
-/// top [`NULL_TAIL_SHARE`] of scores, which small runs (a few thousand scored windows) cannot
-/// carry far; however quiet a run, a high alert needs evidence of about one chance in a million.
-pub const MIN_HIGH: f64 = 6.0;
 /// Fewest daily windows of an account's own history for an account baseline.
 pub const MIN_HISTORY_DAYS: usize = 7;
 /// Fewest windows, from at least [`MIN_POPULATION_ACCOUNTS`] other accounts, for a population
@@ -145,8 +141,8 @@ impl DetectConfig {
 impl Default for DetectConfig {
     fn default() -> Self {
         DetectConfig {
-            min_records: 1_000,
-            min_bytes: 50_000_000,
+            min_records: crate::config::DEFAULT_MIN_RECORDS,
+            min_bytes: crate::config::DEFAULT_MIN_BYTES,
             budget_per_10k: 1.0,
         }
     }
@@ -308,9 +304,15 @@ pub struct Detection {
 /// incidents at the very top). With `N` scored
 /// windows, the expected number of ordinary windows scoring at least `t` is
 /// `N * share * exp(-rate * (t - s0))`; the line is the `t` where that equals the budget
-/// (`budget_per_10k * account_days / 10,000`), and never below [`MIN_HIGH`]. The same
-/// correction covers factors that are not independent (breadth goes with volume), since it is
-/// measured on the scores themselves. Too few scored windows for an estimate: [`FIXED_HIGH`].
+/// (`budget_per_10k * account_days / 10,000`). The same correction covers factors that are not
+/// independent, since it is measured on the scores themselves. Too few scored windows for an
+/// estimate: [`FIXED_HIGH`].
+///
+/// The line is never below the Bonferroni line `log10(N / budget)` ([`bonferroni_line`]): were
+/// every score an exact `-log10 p`, that line alone would keep the expected false alerts of `N`
+/// windows to the budget. The estimate can only make it stricter (scores that add several
+/// factors are not exact p-values and run heavier); a null tail fitted too steep (few windows,
+/// ties) cannot make it looser than the scores' own calibration allows.
 ///
 /// Reference: B. Efron, "Large-scale simultaneous hypothesis testing: the choice of a null
 /// hypothesis", JASA 99 (2004).
@@ -376,7 +378,7 @@ impl AlertLine {
         };
         let share = k as f64 / n as f64;
         let t = s0 + (n as f64 * share / budget).ln() / rate;
-        line.high = t.max(MIN_HIGH);
+        line.high = t.max(bonferroni_line(n, budget));
         line.fit = Some(NullFit { s0, share, rate });
         line
     }
@@ -391,6 +393,12 @@ impl AlertLine {
         };
         Some(self.windows as f64 * tail)
     }
+}
+
+/// `log10(windows / budget)`, never below [`VOLUME_GATE`]: the score above which `windows`
+/// exact `-log10 p` scores would bring `budget` false alerts on average.
+pub fn bonferroni_line(windows: usize, budget: f64) -> f64 {
+    (windows as f64 / budget).log10().max(VOLUME_GATE)
 }
 
 /// An account whose own history is too thin for a baseline.
@@ -626,6 +634,13 @@ fn score_in_parallel(jobs: &[(u32, &[Window])], ctx: &Context<'_>) -> Vec<(Detec
     })
 }
 
+/// Whether a window reaches the bulk floor on records or on bytes.
+fn is_bulk(w: &Window, cfg: &DetectConfig) -> bool {
+    [Measure::Records, Measure::Bytes]
+        .into_iter()
+        .any(|m| m.of(w).is_some_and(|v| v >= cfg.floor(m)))
+}
+
 /// Whether history window `h` is far enough from scored window `w` to be its baseline.
 fn outside_band(w: &Window, h: &Window) -> bool {
     match w.kind {
@@ -748,7 +763,7 @@ fn score_account(
             continue;
         };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
-        let f = score_window(w, baseline, objects(w, windows), ctx);
+        let f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx);
         scores.push(f.score);
         let gate: f64 = f
             .reasons
@@ -810,8 +825,8 @@ fn source_of(ctx: &Context<'_>, account: u32) -> u32 {
 /// The objects factor: the stronger of breadth and new objects, its probability doubled
 /// (Bonferroni). The two measure one thing where every object is new (S3 keys, file names:
 /// every distinct object of a window is also new), so they are never added.
-fn objects(w: &Window, windows: &[Window]) -> Option<Reason> {
-    let best = [breadth(w, windows), new_objects(w, windows)]
+fn objects(w: &Window, windows: &[Window], cfg: &DetectConfig) -> Option<Reason> {
+    let best = [breadth(w, windows, cfg), new_objects(w, windows)]
         .into_iter()
         .flatten()
         .max_by(|a, b| a.contribution.total_cmp(&b.contribution))?;
@@ -928,18 +943,28 @@ fn new_objects(w: &Window, windows: &[Window]) -> Option<Reason> {
     })
 }
 
-/// The breadth factor: the window read more distinct objects than the account's windows usually
-/// do (a stolen token sweeping many objects). With `d` distinct objects and the account's `n`
-/// windows outside the band, the probability of a window reading at least `d` is the Laplace
-/// estimate `(#windows with >= d + 1) / (n + 2)`: empirical, no extrapolation beyond what the
-/// history can support. Only from [`BREADTH_MIN_OBJECTS`] objects up.
-fn breadth(w: &Window, windows: &[Window]) -> Option<Reason> {
+/// The breadth factor: the window read more distinct objects than the account's *bulk* windows
+/// usually do (a stolen token sweeping many objects). With `d` distinct objects and the
+/// account's `n` other bulk windows (reaching the bulk floor on records or bytes) outside the
+/// band, the probability of one reading at least `d` is the Laplace estimate
+/// `(#windows with >= d + 1) / (n + 2)`: empirical, no extrapolation beyond what the history
+/// can support. Only from [`BREADTH_MIN_OBJECTS`] objects up.
+///
+/// Conditioning on bulk windows keeps breadth from counting the volume again: a bulk export
+/// reads more objects than a lookup does, so against all windows every large export of an
+/// account would look broad (an admin's weekly export of four objects among hours of
+/// single-object lookups). Against its other bulk windows, breadth asks only whether this
+/// export is broader than the account's exports are.
+fn breadth(w: &Window, windows: &[Window], cfg: &DetectConfig) -> Option<Reason> {
     let d = w.distinct_objects;
     if d < BREADTH_MIN_OBJECTS {
         return None;
     }
     let (mut n, mut at_least) = (0u32, 0u32);
-    for h in windows.iter().filter(|h| outside_band(w, h)) {
+    for h in windows
+        .iter()
+        .filter(|h| is_bulk(h, cfg) && outside_band(w, h))
+    {
         n += 1;
         at_least += u32::from(h.distinct_objects >= d);
     }
@@ -1331,25 +1356,36 @@ mod tests {
     }
 
     #[test]
-    fn breadth_is_the_smoothed_share_of_windows_reading_as_many_objects() {
-        let w = |start_h: i64, objects: u32| Window {
+    fn breadth_is_the_smoothed_share_of_bulk_windows_reading_as_many_objects() {
+        let cfg = DetectConfig::default();
+        // A window reading `objects` objects, and `records` records (bulk from 1,000).
+        let w = |start_h: i64, objects: u32, records: i64| Window {
             distinct_objects: objects,
+            records: Some(records),
             ..window(start_h)
         };
-        // 98 hours reading 2 objects and one reading 12, 100 hours apart from the scored one.
-        let mut history: Vec<Window> = (0..98).map(|h| w(h, 2)).collect();
-        history.push(w(98, 12));
-        let scored = w(300, 10);
+        // 98 bulk hours reading 2 objects and one reading 12, 100 hours apart from the scored
+        // one; 200 lookups of one object in between, which are not bulk and do not count.
+        let mut history: Vec<Window> = (0..98).map(|h| w(h, 2, 5_000)).collect();
+        history.push(w(98, 12, 5_000));
+        history.extend((400..600).map(|h| w(h, 1, 3)));
+        let scored = w(300, 10, 5_000);
         history.push(scored.clone());
-        // Hand computation: 99 windows outside the band, 1 with >= 10 objects:
+        // Hand computation: 99 bulk windows outside the band, 1 with >= 10 objects:
         // q = (1 + 1) / (99 + 2).
-        let r = breadth(&scored, &history).expect("10 objects is broad for this account");
+        let r = breadth(&scored, &history, &cfg).expect("10 objects is broad for this account");
         assert!((r.typical - 2.0 / 101.0).abs() < 1e-12);
         assert_eq!(r.observed, 10.0);
         // Three objects is under the floor; reading as many as usual is no factor.
-        assert_eq!(breadth(&w(300, 3), &history), None);
-        let ordinary: Vec<Window> = (0..99).map(|h| w(h, 6)).collect();
-        assert_eq!(breadth(&w(300, 6), &ordinary), None);
+        assert_eq!(breadth(&w(300, 3, 5_000), &history, &cfg), None);
+        let ordinary: Vec<Window> = (0..99).map(|h| w(h, 6, 5_000)).collect();
+        assert_eq!(breadth(&w(300, 6, 5_000), &ordinary, &cfg), None);
+        // An admin whose five weekly exports read four objects each, among 300 one-object
+        // lookups: a sixth such export is no factor, q = (5 + 1) / (5 + 2). Counted against all
+        // windows it would be q = 6 / 307, 1.7 points.
+        let mut admin: Vec<Window> = (0..5).map(|i| w(i * 168, 4, 80_000)).collect();
+        admin.extend((0..300).map(|h| w(1_000 + h, 1, 20)));
+        assert_eq!(breadth(&w(2_000, 4, 90_000), &admin, &cfg), None);
     }
 
     /// An hourly window of account 1 starting `start_h` hours after the epoch, one record.
@@ -1390,9 +1426,23 @@ mod tests {
         assert!((line.budget - 2.0).abs() < 1e-12);
         // At the line, the expected count of ordinary windows is the budget.
         assert!((line.expected_at(line.high).unwrap() - 2.0).abs() < 1e-9);
-        // A bigger budget lowers the line, but never below MIN_HIGH.
-        let loose = AlertLine::estimate(&scores, 20_000, 1e6);
-        assert_eq!(loose.high, MIN_HIGH);
+        // A bigger budget lowers the line, but never below the Bonferroni line: budget 20 over
+        // 1,000 windows puts that at log10(1000 / 20) = 1.7, under the volume gate, so 3; the
+        // estimate is ln(50 / 20) * 95 / 25 = 3.48.
+        let loose = AlertLine::estimate(&scores, 200_000, 1.0);
+        assert!((loose.high - (2.5f64).ln() * 95.0 / 25.0).abs() < 1e-9);
+        let looser = AlertLine::estimate(&scores, 20_000, 1e6);
+        assert_eq!(looser.high, VOLUME_GATE);
+        // A null tail so steep that the estimate falls under log10(N / budget) = log10(1000 /
+        // 0.02) = 4.70: the Bonferroni line. 950 zeros and 50 scores of 0.01..0.5: rate 10x
+        // the above, estimate ln(50 / 0.02) * 9.5 / 25 = 2.97.
+        let mut steep = vec![0.0; 950];
+        steep.extend((1..=50).map(|i| f64::from(i) / 100.0));
+        let tight = AlertLine::estimate(&steep, 200, 1.0);
+        assert!(
+            (tight.high - (1000.0f64 / 0.02).log10()).abs() < 1e-9,
+            "{tight:?}"
+        );
         // Too few windows for a null tail: the fixed line.
         let few = AlertLine::estimate(&scores[..100], 20_000, 1.0);
         assert_eq!((few.high, few.fit), (FIXED_HIGH, None));

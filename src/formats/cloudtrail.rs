@@ -13,7 +13,7 @@
 //! | time      | `eventTime`, else `@timestamp` (Logstash pipelines drop `eventTime`)          |
 //! | account   | `userIdentity.arn`, else `.principalId`, `.invokedBy` (AWS services), `.accountId` (cross-account and anonymous callers) |
 //! | action    | `eventName`                                                                  |
-//! | object    | `requestParameters.bucketName` + `/` + `requestParameters.key`                |
+//! | object    | the dataset read: `requestParameters.bucketName` + `/` + the key's leading path segments up to the first with a digit (see [`dataset`]) |
 //! | records   | 1 for a successful S3 `GetObject` (one object read)                          |
 //! | bytes     | `additionalEventData.bytesTransferredOut` of that `GetObject` (`89.0` accepted) |
 //! | src_ip    | `sourceIPAddress` (an AWS service's name when a service made the call)        |
@@ -23,6 +23,13 @@
 //! volume counts once per `eventID`, so the same event in two overlapping exports is not counted
 //! twice. Failed calls and all other events are context: they show new IPs and clients, not
 //! volume.
+//!
+//! The object is the *dataset* an object belongs to, not its key: S3 keys are mostly unique
+//! (`exports/contact/2025-01-05/part-0001.csv`, `dt=2025-01-05/...`), so keys never recur, every
+//! read would be of a "new object", and breadth would only count reads again. The dataset is the
+//! bucket and the key's leading path segments before the first one holding a digit (a date, a
+//! part number, a hash): `exports/contact/`. A key without such segments stays whole
+//! (`acme-hr/salaries.xlsx`). Alerts name datasets; the keys are in the window's log records.
 
 use super::common::{
     json_first_text, json_key_value, json_text, parse_count, read_json_records, RowError,
@@ -46,7 +53,10 @@ pub const FIELDS: &[(&str, &str)] = &[
         "userIdentity.arn, else .principalId, .invokedBy, .accountId",
     ),
     ("action", "eventName"),
-    ("object", "requestParameters.bucketName/key"),
+    (
+        "object",
+        "requestParameters.bucketName/key, cut before the first path segment with a digit",
+    ),
     ("records", "1 per successful s3 GetObject"),
     (
         "bytes",
@@ -137,10 +147,7 @@ fn read_record(r: &Value, sink: &mut RowSink<'_>) -> Result<(), RowError> {
     };
     let bucket = text("requestParameters.bucketName");
     let key = text("requestParameters.key");
-    let object = match (bucket.is_empty(), key.is_empty()) {
-        (false, false) => format!("{bucket}/{key}"),
-        _ => format!("{bucket}{key}"),
-    };
+    let object = dataset(&bucket, &key);
     let agent = text("userAgent");
     let agent = agent.trim();
     let client = agent
@@ -166,6 +173,23 @@ fn read_record(r: &Value, sink: &mut RowSink<'_>) -> Result<(), RowError> {
         (false, _) => sink.context(&e),
     }
     Ok(())
+}
+
+/// The dataset an S3 object belongs to (see the module doc): `bucket/` and the key's leading
+/// path segments before the first that holds an ASCII digit, each with its `/`; a key with no
+/// such segment is kept whole. Without a bucket, the key alone; without a key, the bucket.
+pub fn dataset(bucket: &str, key: &str) -> String {
+    if bucket.is_empty() || key.is_empty() {
+        return format!("{bucket}{key}");
+    }
+    let mut out = format!("{bucket}/");
+    for seg in key.split_inclusive('/') {
+        if seg.bytes().any(|b| b.is_ascii_digit()) {
+            return out;
+        }
+        out.push_str(seg);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -252,10 +276,7 @@ mod tests {
         assert_eq!(t.account_name(t.account[0]), alice);
         assert_eq!(t.time[0], parse_timestamp("2025-01-23T02:14:07Z").unwrap());
         assert_eq!((t.records[0], t.bytes[0]), (Some(1), Some(1_048_576)));
-        assert_eq!(
-            t.objects.get(t.object[0]),
-            "acme-finance-exports/2024/q4/ledger.csv"
-        );
+        assert_eq!(t.objects.get(t.object[0]), "acme-finance-exports/");
         assert_eq!(t.ips.get(t.src_ip[0]), "203.0.113.7");
         assert_eq!(
             t.clients.get(t.client[0]),
@@ -374,6 +395,27 @@ mod tests {
         // Line 5: a GetObject with no eventID and no byte count is one object read.
         assert_eq!((r.t.records[0], r.t.bytes[0]), (Some(1), None));
         assert_eq!(r.t.objects.get(r.t.object[0]), "b");
+    }
+
+    #[test]
+    fn dataset_cuts_keys_before_dated_or_numbered_segments() {
+        let cases = [
+            ("b", "Contact/2025-01-05/9f2c.csv", "b/Contact/"),
+            (
+                "b",
+                "exports/contact/dt=2025-01-05/part-0.csv",
+                "b/exports/contact/",
+            ),
+            ("b", "2024/q4/ledger.csv", "b/"),
+            ("b", "salaries.xlsx", "b/salaries.xlsx"),
+            ("b", "hr/reviews/summary.pdf", "b/hr/reviews/summary.pdf"),
+            ("b", "hr/invoice-17.pdf", "b/hr/"),
+            ("b", "", "b"),
+            ("", "k/1", "k/1"),
+        ];
+        for (bucket, key, want) in cases {
+            assert_eq!(dataset(bucket, key), want, "{bucket} {key}");
+        }
     }
 
     #[test]
