@@ -249,6 +249,7 @@ mod tests {
                 median: 10.0,
                 p99: 100.0,
                 tail_probability: 1e-5,
+                model: crate::detect::VolumeModel::ParetoTail,
             },
             hour_rate: None,
             reasons: factors

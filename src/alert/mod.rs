@@ -34,7 +34,9 @@
 //! the same source, when the account's history is too thin), `measure` (`records` or `bytes`),
 //! `window_kind`, `windows` (history windows used), `median` and `p99` (of the measure per
 //! window of history), `tail_probability` (probability of a window at least this large under the
-//! model; with both measures scored, the smaller times two), and for hourly windows
+//! model; with both measures scored, the smaller times two), `model` (what gave that probability:
+//! `pareto_tail`, the Pareto tail of the account's largest windows; `lognormal`, the log-normal
+//! law of its daily totals, for daily windows; `run_test`, the run test), and for hourly windows
 //! `hour_activity_rate` (estimated share of days like this one on which the account is active
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null.
@@ -107,6 +109,9 @@ pub struct BaselineOut {
     pub median: f64,
     pub p99: f64,
     pub tail_probability: f64,
+    /// `pareto_tail`, `lognormal` or `run_test` (absent in alerts of earlier versions).
+    #[serde(default)]
+    pub model: String,
     pub hour_activity_rate: Option<f64>,
     pub days_active_at_hour: Option<u32>,
     pub days_observed: Option<u32>,
@@ -199,16 +204,34 @@ pub fn spans(incidents: &[Incident]) -> Vec<Span> {
         .collect()
 }
 
+/// What an incident's window is: hours when any of its findings is hourly (a daily finding
+/// joins an hourly incident without widening it), else its lead's kind.
+fn span_kind(inc: &Incident) -> WindowKind {
+    if inc
+        .findings
+        .iter()
+        .any(|f| f.window.kind == WindowKind::Hour)
+    {
+        WindowKind::Hour
+    } else {
+        inc.lead().window.kind
+    }
+}
+
+fn kind_name(kind: WindowKind) -> &'static str {
+    match kind {
+        WindowKind::Hour => "hour",
+        WindowKind::Day => "day",
+        WindowKind::Run => "run",
+    }
+}
+
 fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) -> Alert {
     let lead = inc.lead();
     let account = events.account_name(inc.account).to_owned();
     let source = events.account_source(inc.account).to_owned();
     let window_start = format_utc(inc.start_ms);
-    let kind = match lead.window.kind {
-        WindowKind::Hour => "hour",
-        WindowKind::Day => "day",
-        WindowKind::Run => "run",
-    };
+    let kind = kind_name(span_kind(inc));
     let mut new_ips = BTreeSet::new();
     let mut new_clients = BTreeSet::new();
     for f in &inc.findings {
@@ -235,11 +258,12 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
         }
         .into(),
         measure: measure.into(),
-        window_kind: kind.into(),
+        window_kind: kind_name(lead.window.kind).into(),
         windows: b.windows as u64,
         median: round(b.median, 1),
         p99: round(b.p99, 1),
         tail_probability: round_sig(b.tail_probability),
+        model: b.model.as_str().into(),
         hour_activity_rate: hr.map(|r| round_sig(r.rate)),
         days_active_at_hour: hr.map(|r| r.weekday_days_active),
         days_observed: hr.map(|r| r.weekday_days_observed),
@@ -447,15 +471,7 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
             b.tail_probability,
         );
     }
-    let hourly = inc
-        .findings
-        .iter()
-        .any(|f| f.window.kind == WindowKind::Hour);
-    let span = if hourly {
-        WindowKind::Hour
-    } else {
-        lead.window.kind
-    };
+    let span = span_kind(inc);
     let when = match span {
         WindowKind::Day | WindowKind::Run => format!(
             "on {} ({})",
@@ -485,10 +501,10 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
         "far above".into()
     };
     let compared = match lead.baseline.scope {
-        Scope::Account => format!("its own median {}", a.window_kind),
+        Scope::Account => format!("its own median {}", a.baseline.window_kind),
         Scope::Population => format!(
             "the median {} of other {} accounts (its own history is too thin)",
-            a.window_kind,
+            a.baseline.window_kind,
             neutralize(&a.source)
         ),
     };

@@ -215,6 +215,7 @@ mod tests {
                 median: 1.0,
                 p99: 2.0,
                 tail_probability: 0.001,
+                model: "pareto_tail".into(),
                 hour_activity_rate: None,
                 days_active_at_hour: None,
                 days_observed: None,

@@ -354,6 +354,7 @@ mod tests {
                 median: 3400.0,
                 p99: 9000.0,
                 tail_probability: 1e-9,
+                model: "pareto_tail".into(),
                 hour_activity_rate: Some(0.03),
                 days_active_at_hour: Some(1),
                 days_observed: Some(30),

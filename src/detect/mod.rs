@@ -192,6 +192,30 @@ pub struct VolumeBaseline {
     pub p99: f64,
     /// Probability of a window at least this large under the model.
     pub tail_probability: f64,
+    /// The model that gave `tail_probability`.
+    pub model: VolumeModel,
+}
+
+/// The model a volume's tail probability comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeModel {
+    /// The Pareto tail of the history's largest windows ([`tail::TailModel`]).
+    ParetoTail,
+    /// A log-normal law of daily totals ([`tail::lognormal_survival`]), for daily windows.
+    LogNormal,
+    /// The run test of heavy days ([`runs`]).
+    RunTest,
+}
+
+impl VolumeModel {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VolumeModel::ParetoTail => "pareto_tail",
+            VolumeModel::LogNormal => "lognormal",
+            VolumeModel::RunTest => "run_test",
+        }
+    }
 }
 
 /// A factor that contributed to a score.
@@ -737,7 +761,7 @@ fn score_account(
                 continue;
             };
             measures += 1;
-            let p = model.survival(x, &history);
+            let (p, model) = volume_probability(kind, x, &model, &history);
             if best.as_ref().is_none_or(|b| p < b.tail_probability) {
                 best = Some(VolumeBaseline {
                     scope,
@@ -746,6 +770,7 @@ fn score_account(
                     median: quantile(&history, 0.5).map_or(0.0, |q| q.exp_m1()),
                     p99: quantile(&history, 0.99).map_or(0.0, |q| q.exp_m1()),
                     tail_probability: p,
+                    model,
                 });
             }
         }
@@ -783,6 +808,31 @@ fn score_account(
             windows: unscored,
             history,
         });
+    }
+}
+
+/// Probability of a window's log volume `x` or more given the sorted `history` of its kind, and
+/// the model it comes from. An hour is judged by the Pareto tail of the account's busiest hours
+/// (`tail`): a single export makes an hour, and exports are heavy-tailed. A day is the total of
+/// its exports, and totals over many parts are much lighter-tailed than the parts: there the
+/// log-normal law ([`tail::lognormal_survival`]) is also asked, and the smaller probability of
+/// the two, doubled (Bonferroni, two models), is the day's. A day dominated by one export (an
+/// admin's, an integration's nightly job) widens the account's log-normal spread by itself, so
+/// such accounts stay judged by what they do.
+fn volume_probability(
+    kind: WindowKind,
+    x: f64,
+    tail: &TailModel,
+    history: &[f64],
+) -> (f64, VolumeModel) {
+    let pareto = tail.survival(x, history);
+    if kind != WindowKind::Day {
+        return (pareto, VolumeModel::ParetoTail);
+    }
+    match tail::lognormal_survival(x, history) {
+        Some(ln) if ln < pareto => ((2.0 * ln).min(1.0), VolumeModel::LogNormal),
+        Some(_) => ((2.0 * pareto).min(1.0), VolumeModel::ParetoTail),
+        None => (pareto, VolumeModel::ParetoTail),
     }
 }
 

@@ -192,6 +192,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Fin
                         median,
                         p99,
                         tail_probability: p,
+                        model: super::VolumeModel::RunTest,
                     },
                     hour_rate: None,
                     reasons: vec![Reason {

@@ -16,7 +16,7 @@
 //! distribution", Annals of Statistics 3(5), 1975; S. Coles, "An Introduction to Statistical
 //! Modeling of Extreme Values", Springer 2001, ch. 4 (threshold models).
 
-use statrs::distribution::{ContinuousCDF, Pareto};
+use statrs::distribution::{ContinuousCDF, Pareto, StudentsT};
 
 /// The share of history windows treated as the tail (the top 20% define `u` and the excesses).
 pub const TAIL_FRACTION: f64 = 0.2;
@@ -85,6 +85,41 @@ impl TailModel {
         };
         (p_exceed * lomax).clamp(f64::MIN_POSITIVE, 1.0)
     }
+}
+
+/// Pseudo-observations of the prior on a log-normal's variance ([`lognormal_survival`]).
+pub const PRIOR_DAYS: f64 = 1.0;
+/// The prior's spread, in nats of volume: one pseudo-observation one e-fold (x2.7) from the
+/// mean. As [`PRIOR_EXCESS`] for the tail, it stops a history of near-identical values from
+/// making a small rise look impossible; against a spread of its own it weighs one value in `n`.
+pub const PRIOR_SPREAD: f64 = 1.0;
+
+/// Probability that a new value's log volume is at least `x` when log volumes are normal
+/// (volumes log-normal) with unknown mean and variance, given `history` (log volumes, any
+/// order); `None` with fewer than two values.
+///
+/// Method: the Bayesian posterior predictive under a flat prior on the mean and a scaled
+/// inverse-chi-squared prior on the variance (`PRIOR_DAYS` pseudo-observations at variance
+/// `PRIOR_SPREAD^2`): a Student t with `nu = PRIOR_DAYS + n - 1` degrees of freedom, location
+/// the mean `m`, scale `s_n * sqrt(1 + 1/n)`, where `s_n^2 = (PRIOR_DAYS * PRIOR_SPREAD^2 +
+/// (n - 1) s^2) / nu` (Gelman et al., "Bayesian Data Analysis", 3rd ed., section 3.2). The t's
+/// heavier tails carry the uncertainty of estimating mean and spread from `n` values.
+///
+/// Where it fits: totals over many exports (an account's day), whose logarithms are far closer
+/// to normal than single exports or hours are; [`TailModel`] is the model for those.
+pub fn lognormal_survival(x: f64, history: &[f64]) -> Option<f64> {
+    let n = history.len();
+    if n < 2 {
+        return None;
+    }
+    let nf = n as f64;
+    let mean = history.iter().sum::<f64>() / nf;
+    let ss: f64 = history.iter().map(|h| (h - mean).powi(2)).sum();
+    let nu = PRIOR_DAYS + nf - 1.0;
+    let var = (PRIOR_DAYS * PRIOR_SPREAD * PRIOR_SPREAD + ss) / nu;
+    let scale = (var * (1.0 + 1.0 / nf)).sqrt();
+    let t = StudentsT::new(0.0, 1.0, nu).ok()?;
+    Some(t.sf((x - mean) / scale).clamp(f64::MIN_POSITIVE, 1.0))
 }
 
 /// Share of the smallest values an exponential rate is estimated from; the rest are censored,
@@ -189,6 +224,25 @@ mod tests {
         let pb = TailModel::fit(&b).unwrap().survival(x, &b);
         assert!(pc < 1e-6, "calm account: {pc}");
         assert!(pb > 1e-3, "an account with routine bursts: {pb}");
+    }
+
+    #[test]
+    fn lognormal_survival_by_hand() {
+        // History 0..=4: mean 2, sum of squares 10; with the prior, s_n^2 = (1 + 10) / 5 = 2.2
+        // on nu = 5 degrees of freedom, scale sqrt(2.2 * 1.2) = 1.6248. Student t tables, 5 df:
+        // upper 5% point 2.015, upper 1% point 3.365.
+        let h = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let scale = (2.2f64 * 1.2).sqrt();
+        let p = |x: f64| lognormal_survival(x, &h).unwrap();
+        assert!((p(2.0) - 0.5).abs() < 1e-9);
+        assert!((p(2.0 + scale * 2.015) - 0.05).abs() < 2e-4);
+        assert!((p(2.0 + scale * 3.365) - 0.01).abs() < 1e-4);
+        // A constant history keeps the prior's spread: s_n^2 = 1 / 4 on 4 df, scale
+        // sqrt(0.25 * 1.25); 4-df upper 5% point 2.132.
+        let flat = [3.0; 4];
+        let x = 3.0 + (0.25f64 * 1.25).sqrt() * 2.132;
+        assert!((lognormal_survival(x, &flat).unwrap() - 0.05).abs() < 2e-4);
+        assert_eq!(lognormal_survival(1.0, &[1.0]), None);
     }
 
     #[test]

@@ -36,6 +36,7 @@ fn alert() -> Alert {
             median: 120.0,
             p99: 800.0,
             tail_probability: 3e-11,
+            model: "pareto_tail".into(),
             hour_activity_rate: Some(0.2),
             days_active_at_hour: Some(6),
             days_observed: Some(30),

@@ -423,10 +423,20 @@ fn hourly_detect_runs_find_what_one_scan_finds_each_incident_once() {
         .filter(|a| ms(&a.window_start) >= learned)
         .collect();
     assert!(batch.len() >= 5, "{} incidents to compare", batch.len());
-    // Every incident of the scan is found by the hourly runs: same account, window within an
-    // hour.
+    // Every incident of the scan with flagged hours is found by the hourly runs: same account,
+    // window within an hour. Incidents of whole days only (a day's total, a run of days) are
+    // left out: the scan judges a day against the account's days before *and after* it, an
+    // hourly run only against those before, so a day near the volume gate can pass in one and
+    // not the other (on this tenant a day at 3.26 on volume with all days, under 3 with the
+    // days up to it).
     let hour = 3_600_000;
-    for b in &batch {
+    let hourly_incidents: Vec<&Alert> = batch.iter().filter(|a| a.window_kind == "hour").collect();
+    assert!(
+        hourly_incidents.len() >= 5,
+        "{} hourly incidents to compare",
+        hourly_incidents.len()
+    );
+    for b in hourly_incidents {
         let (st, en) = (ms(&b.window_start), ms(&b.window_end));
         let found = hourly
             .values()
