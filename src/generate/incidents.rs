@@ -1,7 +1,7 @@
-//! Planted thefts. Each family is planted several times per run (2, or 3 with 150 accounts or
-//! more), on distinct accounts that are not joiners, leavers, travellers or shift changers, on
-//! days in the last two thirds of the period (so the account has history before it), with
-//! parameters drawn per instance:
+//! Planted thefts. Each family is planted several times per run (2; 3 with 150 accounts or
+//! more; one per 100 accounts from 400), on distinct accounts that are not joiners, leavers,
+//! travellers or shift changers, on days in the last two thirds of the period (so the account
+//! has history before it), with parameters drawn per instance:
 //!
 //! | family | accounts | when | volume | network and client |
 //! |---|---|---|---|---|
@@ -62,9 +62,11 @@ pub struct Planned {
     pub day: i64,
 }
 
+/// Instances of each family: 2 below 150 accounts, 3 from 150, then one per 100 accounts (10
+/// at 1,000), so that a large tenant measures recall in finer steps than 1 in 18.
 fn instances(cfg: &GenerateConfig) -> usize {
     if cfg.accounts >= 150 {
-        3
+        (cfg.accounts as usize / 100).max(3)
     } else {
         2
     }

@@ -463,8 +463,14 @@ pub fn aws_arn(email: &str) -> String {
 /// second as `eventTime`, its IP and client.
 pub fn cloudtrail_files(t: &Tenant) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
     let seed = t.config.seed;
-    let mut hours: std::collections::BTreeMap<i64, Vec<serde_json::Value>> = Default::default();
+    // Event indices by UTC hour; each hour's records are built, written and dropped in turn, so
+    // memory holds one hour of JSON values, not the period's.
+    let mut hours: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
     for (i, e) in t.events.iter().enumerate() {
+        hours.entry(e.time.div_euclid(MS_HOUR)).or_default().push(i);
+    }
+    let records_of = |i: usize, records: &mut Vec<serde_json::Value>| {
+        let e = &t.events[i];
         let name = &t.accounts[e.account as usize].name;
         let user = name.split('@').next().unwrap_or(name);
         let parts = ((e.records + S3_RECORDS_PER_OBJECT - 1) / S3_RECORDS_PER_OBJECT).max(1);
@@ -484,10 +490,7 @@ pub fn cloudtrail_files(t: &Tenant) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> 
                 format!("{stem}-part-{k:04}.csv")
             };
             let id = hash_token(&format!("evt:{seed}:{i}:{k}"), 32, HEX);
-            hours
-                .entry(e.time.div_euclid(MS_HOUR))
-                .or_default()
-                .push(serde_json::json!({
+            records.push(serde_json::json!({
                     "eventVersion": "1.08",
                     "userIdentity": {
                         "type": "IAMUser",
@@ -515,9 +518,13 @@ pub fn cloudtrail_files(t: &Tenant) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> 
                     "eventCategory": "Data",
                 }));
         }
-    }
+    };
     let mut files = Vec::new();
-    for (h, records) in hours {
+    for (h, events) in hours {
+        let mut records = Vec::new();
+        for i in events {
+            records_of(i, &mut records);
+        }
         let stamp = ts_millis(h * MS_HOUR);
         let (y, m, d, hh) = (&stamp[..4], &stamp[5..7], &stamp[8..10], &stamp[11..13]);
         let name = format!(

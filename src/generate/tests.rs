@@ -119,7 +119,7 @@ fn events_are_sorted_by_time_then_account_and_inside_the_period() {
 }
 
 #[test]
-fn every_family_is_planted_twice_at_sixty_accounts() {
+fn incidents_per_family_are_2_then_3_then_one_per_100_accounts() {
     let t = tenant();
     for f in FAMILIES {
         let n = t.incidents.iter().filter(|i| i.family == f).count();
@@ -134,11 +134,24 @@ fn every_family_is_planted_twice_at_sixty_accounts() {
         let n = big.incidents.iter().filter(|i| i.family == f).count();
         assert_eq!(n, 3, "{f} at 160 accounts");
     }
+    // From 400 accounts, one per 100: 10 at 1,000 (60 incidents, so recall moves in steps of
+    // 1/60 rather than 1/18).
+    let large = generate(&GenerateConfig {
+        accounts: 1000,
+        days: 21,
+        ..small()
+    });
+    for f in FAMILIES {
+        let n = large.incidents.iter().filter(|i| i.family == f).count();
+        assert_eq!(n, 10, "{f} at 1,000 accounts");
+    }
     // Incidents do not share accounts.
-    let mut seen = BTreeSet::new();
-    for i in &t.incidents {
-        for a in &i.accounts {
-            assert!(seen.insert(*a), "{} in two incidents", name(t, *a));
+    for t in [t, &large] {
+        let mut seen = BTreeSet::new();
+        for i in &t.incidents {
+            for a in &i.accounts {
+                assert!(seen.insert(*a), "{} in two incidents", name(t, *a));
+            }
         }
     }
 }
