@@ -125,25 +125,23 @@ fn incidents_per_family_are_2_then_3_then_one_per_100_accounts() {
         let n = t.incidents.iter().filter(|i| i.family == f).count();
         assert_eq!(n, 2, "{f}");
     }
+    // 3 from 150 accounts; from 400, one per 100: 10 at 1,000 (60 incidents, so recall moves in
+    // steps of 1/60 rather than 1/18).
     let big = generate(&GenerateConfig {
         accounts: 160,
         days: 21,
         ..small()
     });
-    for f in FAMILIES {
-        let n = big.incidents.iter().filter(|i| i.family == f).count();
-        assert_eq!(n, 3, "{f} at 160 accounts");
-    }
-    // From 400 accounts, one per 100: 10 at 1,000 (60 incidents, so recall moves in steps of
-    // 1/60 rather than 1/18).
     let large = generate(&GenerateConfig {
         accounts: 1000,
         days: 21,
         ..small()
     });
-    for f in FAMILIES {
-        let n = large.incidents.iter().filter(|i| i.family == f).count();
-        assert_eq!(n, 10, "{f} at 1,000 accounts");
+    for (tenant, want) in [(&big, 3), (&large, 10)] {
+        for f in FAMILIES {
+            let n = tenant.incidents.iter().filter(|i| i.family == f).count();
+            assert_eq!(n, want, "{f} at {} accounts", tenant.accounts.len());
+        }
     }
     // Incidents do not share accounts.
     for t in [t, &large] {
