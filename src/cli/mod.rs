@@ -180,7 +180,7 @@ struct GenerateArgs {
     #[arg(long, default_value_t = 60, value_name = "N")]
     days: u32,
     /// Number of accounts.
-    #[arg(long, default_value_t = 200, value_name = "N")]
+    #[arg(long, default_value_t = generate::DEFAULT_ACCOUNTS, value_name = "N")]
     accounts: u32,
     /// First day of the period (UTC), YYYY-MM-DD.
     #[arg(long, default_value = "2025-01-06", value_name = "DATE")]
@@ -1473,5 +1473,24 @@ pub fn note_business_hours(alerts: &mut [Alert], cfg: &crate::config::Config) {
                 cfg.timezone_for(&a.account).name()
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generate_flags_default_to_the_library_defaults() {
+        // `generate --out DIR` alone must write the tenant the docs describe (and the one
+        // `GenerateConfig::default()` describes to library users): 1,000 accounts, 60 days.
+        let cli = Cli::try_parse_from(["exfilwatch", "generate", "--out", "t"]).unwrap();
+        let Command::Generate(args) = cli.command else {
+            panic!("not generate");
+        };
+        let settings = args.into_settings(false).unwrap();
+        assert_eq!(settings.config, GenerateConfig::default());
+        assert_eq!(settings.config.accounts, 1000);
+        assert_eq!(settings.config.days, 60);
     }
 }
