@@ -19,16 +19,18 @@
 //! | `source`      | no       | the log family (an alert's `source`); empty or absent: any source |
 //!
 //! One row per (incident, account): an incident over several accounts has several rows with the
-//! same `incident_id`, and those rows must agree on `family`, `start` and `end`. Labels are ground
-//! truth, so any problem (a missing or unknown column, an empty required field, an unreadable
-//! time, rows of one incident that disagree, the same account twice in one incident) is an error
-//! naming the file, line and field; nothing is skipped.
+//! same `incident_id`, and those rows must agree on `family`. Their `start` and `end` may differ:
+//! each row's span is that account's part of the incident (a ring of accounts driven one after
+//! another), and the incident's span is their union. Labels are ground truth, so any problem (a
+//! missing or unknown column, an empty required field, an unreadable time, rows of one incident
+//! with different families, the same account twice in one incident) is an error naming the file,
+//! line and field; nothing is skipped.
 //!
 //! # Matching
 //!
 //! An incident is **found** when an alert for one of its accounts overlaps its span, give or take
 //! one hour ([`SLACK_MS`]): the alert's `[window_start, window_end)` overlaps
-//! `[start - 1h, end + 1h)`. An alert is "for" an incident account when its `account` or its
+//! `[start - 1h, end + 1h)`, with the `start` and `end` of that account's row. An alert is "for" an incident account when its `account` or its
 //! `account_name` equals the label's `account` (exact strings) and, if the label gives a `source`,
 //! its `source` equals it. An alert that matches no incident is a **false alert**; an alert that
 //! matches several incidents counts once as a true alert.
@@ -106,6 +108,12 @@ pub struct Member {
     pub account: String,
     /// The alert's `source` must equal this; `None`: any source.
     pub source: Option<String>,
+    /// This account's part of the incident, from its row: milliseconds since the epoch, UTC,
+    /// `[start_ms, end_ms)`. Not in the JSON output (the incident's span is).
+    #[serde(skip)]
+    pub start_ms: i64,
+    #[serde(skip)]
+    pub end_ms: i64,
 }
 
 /// A labelled incident: all rows of one `incident_id`.
@@ -113,9 +121,9 @@ pub struct Member {
 pub struct Incident {
     pub id: String,
     pub family: String,
-    /// Milliseconds since the epoch, UTC, inclusive.
+    /// Milliseconds since the epoch, UTC, inclusive: the earliest of its rows' starts.
     pub start_ms: i64,
-    /// Milliseconds since the epoch, UTC, exclusive.
+    /// Milliseconds since the epoch, UTC, exclusive: the latest of its rows' ends.
     pub end_ms: i64,
     /// Sorted, no duplicates.
     pub members: Vec<Member>,
@@ -313,16 +321,16 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
     }
 }
 
-/// Whether `a` is an alert for one of the incident's accounts overlapping its span, with slack.
+/// Whether `a` is an alert for one of the incident's accounts overlapping that account's span,
+/// with slack.
 pub fn matches(inc: &Incident, a: &TimedAlert) -> bool {
-    let overlaps = a.start_ms < inc.end_ms + SLACK_MS && a.end_ms > inc.start_ms - SLACK_MS;
-    overlaps
-        && inc.members.iter().any(|m| {
-            let same_account =
-                a.alert.account == m.account || a.alert.account_name.as_ref() == Some(&m.account);
-            let same_source = m.source.as_ref().is_none_or(|s| *s == a.alert.source);
-            same_account && same_source
-        })
+    inc.members.iter().any(|m| {
+        let overlaps = a.start_ms < m.end_ms + SLACK_MS && a.end_ms > m.start_ms - SLACK_MS;
+        let same_account =
+            a.alert.account == m.account || a.alert.account_name.as_ref() == Some(&m.account);
+        let same_source = m.source.as_ref().is_none_or(|s| *s == a.alert.source);
+        overlaps && same_account && same_source
+    })
 }
 
 /// Parses a labels file (`file` names it in errors) into incidents, sorted by id.
@@ -407,6 +415,8 @@ pub fn parse_labels(text: &str, file: &str) -> Result<Vec<Incident>, EvalError> 
         let member = Member {
             account: account.to_owned(),
             source,
+            start_ms,
+            end_ms,
         };
         match by_id.get_mut(id) {
             None => {
@@ -435,19 +445,19 @@ pub fn parse_labels(text: &str, file: &str) -> Result<Vec<Incident>, EvalError> 
                 if inc.family != family {
                     return Err(disagree("family"));
                 }
-                if inc.start_ms != start_ms {
-                    return Err(disagree("start"));
-                }
-                if inc.end_ms != end_ms {
-                    return Err(disagree("end"));
-                }
-                if inc.members.contains(&member) {
+                if inc
+                    .members
+                    .iter()
+                    .any(|m| m.account == member.account && m.source == member.source)
+                {
                     return Err(err(
                         line,
                         Some("account"),
                         format!("incident {id:?} lists this account twice"),
                     ));
                 }
+                inc.start_ms = inc.start_ms.min(start_ms);
+                inc.end_ms = inc.end_ms.max(end_ms);
                 inc.members.push(member);
             }
         }
@@ -921,10 +931,6 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
         ));
         assert_eq!((line, field.as_deref()), (3, Some("family")));
         assert!(msg.contains("line 2"), "{msg}");
-        let (line, field, _) = label_error(&format!(
-            "{H}{ok}I1,f,b,2025-01-01T00:00:00Z,2025-01-01T02:00:00Z\n"
-        ));
-        assert_eq!((line, field.as_deref()), (3, Some("end")));
         let (line, field, _) = label_error(&format!("{H}{ok}{ok}"));
         assert_eq!((line, field.as_deref()), (3, Some("account")));
         let (line, field, _) = label_error("incident_id,family,account,start\n");
@@ -939,6 +945,72 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
                 .starts_with("dir/labels.csv:2: field `start`: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn each_account_of_an_incident_is_matched_in_its_own_span() {
+        // A ring: a@ driven 02:00-03:00, then b@ 05:00-06:00. With the hour of slack, a@ is
+        // found by alerts overlapping [01:00, 04:00) and b@ by [04:00, 07:00).
+        let labels = parse_labels(
+            "incident_id,family,account,start,end\n\
+             R,multi_account_one_ip,a@x.example,2025-03-10T02:00:00Z,2025-03-10T03:00:00Z\n\
+             R,multi_account_one_ip,b@x.example,2025-03-10T05:00:00Z,2025-03-10T06:00:00Z\n",
+            "l",
+        )
+        .unwrap();
+        let inc = &labels[0];
+        // The incident's span is the union, 02:00-06:00.
+        assert_eq!(
+            inc.start_ms,
+            parse_timestamp("2025-03-10T02:00:00Z").unwrap()
+        );
+        assert_eq!(inc.end_ms, parse_timestamp("2025-03-10T06:00:00Z").unwrap());
+        let at = |account: &str, start: &str, end: &str| {
+            let a = alert(
+                "x",
+                account,
+                None,
+                "generic",
+                start,
+                end,
+                5.0,
+                Severity::High,
+            );
+            let t = TimedAlert {
+                start_ms: parse_timestamp(start).unwrap(),
+                end_ms: parse_timestamp(end).unwrap(),
+                alert: a,
+            };
+            matches(inc, &t)
+        };
+        assert!(at(
+            "a@x.example",
+            "2025-03-10T03:30:00Z",
+            "2025-03-10T04:30:00Z"
+        ));
+        assert!(!at(
+            "a@x.example",
+            "2025-03-10T04:00:00Z",
+            "2025-03-10T05:00:00Z"
+        ));
+        assert!(
+            !at(
+                "a@x.example",
+                "2025-03-10T05:00:00Z",
+                "2025-03-10T06:00:00Z"
+            ),
+            "b@'s span does not find a@"
+        );
+        assert!(at(
+            "b@x.example",
+            "2025-03-10T03:30:00Z",
+            "2025-03-10T04:30:00Z"
+        ));
+        assert!(!at(
+            "b@x.example",
+            "2025-03-10T02:00:00Z",
+            "2025-03-10T03:00:00Z"
+        ));
     }
 
     #[test]
