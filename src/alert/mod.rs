@@ -454,8 +454,16 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
     if let Some(e) = lead.run {
         // The window's end is exclusive: the run's last day starts a day before it.
         let last_day = inc.end_ms - 12 * crate::ingest::time::HOUR_MS;
+        let period = if e.period {
+            format!(
+                " {} other accounts have a run starting and ending within a day of this one (chance alignment would give about {:.1}): an organisational period such as a quarter-end, so it is held at medium.",
+                e.shared_accounts, e.shared_expected
+            )
+        } else {
+            String::new()
+        };
         return format!(
-            "{} read {volume} in {} events over {} active days from {} to {} ({}): on {} of them at least {} a day, {}x its median day ({}); only {} of its other {} active days read that much (chance {:.1e} that its heaviest days fall together like this).",
+            "{} read {volume} in {} events over {} active days from {} to {} ({}): on {} of them at least {} a day, {}x its median day ({}); only {} of its other {} active days read that much (chance {:.1e} that its heaviest days fall together like this).{period}",
             neutralize(&display_account(a)),
             thousands(a.events as f64),
             e.days,

@@ -590,6 +590,14 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         debug_assert!(found.iter().all(|f| f.window.account == *account));
         out.findings.extend(found);
     }
+    let period_days = match (
+        features.daily.iter().map(|w| w.local_day).min(),
+        features.daily.iter().map(|w| w.local_day).max(),
+    ) {
+        (Some(first), Some(last)) => i64::from(last - first) + 1,
+        _ => 1,
+    };
+    runs::mark_periods(&mut out.findings, period_days);
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
     let (high, run_high) = (out.line.high, out.line.run_high);
     out.findings.retain_mut(|f| {
@@ -600,7 +608,9 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         };
         match Severity::from_score(f.score, line) {
             Some(s) => {
-                f.severity = s;
+                // A run shared by too many accounts for chance is an organisational period.
+                let period = f.run.is_some_and(|e| e.period);
+                f.severity = if period { s.min(Severity::Medium) } else { s };
                 true
             }
             None => false,
@@ -1266,6 +1276,48 @@ mod tests {
             assert!(factors.contains(&f), "{f:?} missing from {factors:?}");
         }
         assert!(lead.baseline.median >= 20.0 && lead.baseline.median <= 90.0);
+    }
+
+    #[test]
+    fn the_same_run_in_many_accounts_is_held_at_medium() {
+        // Eight accounts triple their reading in week 6 (days 35-39), as the account above; a
+        // ninth in week 4 (days 21-25). Each run alone scores -log10(8 / C(40, 5)) = 4.91, high.
+        // The eight share their days, far beyond chance (see runs::mark_periods): each is kept,
+        // marked as a period and held at medium; the ninth stays high.
+        const NAMES: [&str; 8] = ["a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"];
+        let week = |from: i64| {
+            move |d: i64, h: i64| {
+                let base = 200 + (d * 7 + h * 3) % 71;
+                if (from..from + 5).contains(&d) {
+                    3 * base
+                } else {
+                    base
+                }
+            }
+        };
+        let mut evs: Vec<Ev> = NAMES.iter().flat_map(|n| office(n, 56, week(35))).collect();
+        evs.extend(office("solo", 56, week(21)));
+        evs.sort_by_key(|e| e.t);
+        let (t, d) = run(&evs);
+        let runs: Vec<&Finding> = d
+            .findings
+            .iter()
+            .filter(|f| f.window.kind == WindowKind::Run)
+            .collect();
+        assert_eq!(runs.len(), 9, "{:#?}", d.findings);
+        for r in runs {
+            let e = r.run.unwrap();
+            let want = -(8.0f64 / 658_008.0).log10();
+            assert!((r.score - want).abs() < 1e-9, "{} vs {want}", r.score);
+            if t.account_name(r.window.account) == "solo" {
+                assert!(!e.period);
+                assert_eq!(r.severity, Severity::High);
+            } else {
+                assert!(e.period);
+                assert_eq!(e.shared_accounts, 7);
+                assert_eq!(r.severity, Severity::Medium);
+            }
+        }
     }
 
     #[test]

@@ -45,6 +45,12 @@ pub const RUN_MAX_DAYS: usize = 10;
 pub const RUN_MAX_SPAN_DAYS: i32 = 14;
 /// Fewest active days of an account's history for a run test.
 pub const RUN_MIN_ACTIVE_DAYS: usize = 20;
+/// Fewest active days of the account before a run's first day: the first days of an account's
+/// record are its norm, not a departure from it (a level that later falls, a role that changes,
+/// would otherwise make its opening days a "run" against the quieter days after them).
+pub const RUN_MIN_PRIOR_DAYS: usize = 7;
+/// Family-wise error for calling runs an organisational period ([`mark_periods`]).
+pub const PERIOD_ALPHA: f64 = 1e-3;
 
 /// What a run finding rests on, for the explanation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +65,13 @@ pub struct RunEvidence {
     pub days_at_least: usize,
     /// The account's active days.
     pub active_days: usize,
+    /// Other accounts whose run starts and ends within a day of this one's ([`mark_periods`]).
+    pub shared_accounts: usize,
+    /// How many such accounts chance alignment of independent runs would give.
+    pub shared_expected: f64,
+    /// Too many accounts share these days for chance: an organisational period (a quarter-end,
+    /// a campaign), so the run is held at `medium`.
+    pub period: bool,
 }
 
 /// The score from which a run is `high`, for a budget of `budget_per_10k` false alerts per
@@ -123,7 +136,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Fin
     let ends = (RUN_MAX_DAYS - RUN_MIN_HEAVY + 1) as f64;
 
     let mut candidates = Vec::new();
-    for s in 0..n_active {
+    for s in RUN_MIN_PRIOR_DAYS..n_active {
         if !heavy(active[s].1) {
             continue;
         }
@@ -158,6 +171,9 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Fin
                         threshold: lightest,
                         days_at_least: big,
                         active_days: n_active,
+                        shared_accounts: 0,
+                        shared_expected: 0.0,
+                        period: false,
                     },
                 });
             }
@@ -206,6 +222,80 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Fin
             })
         })
         .collect()
+}
+
+/// Marks the runs that are an organisational period rather than one account's theft.
+///
+/// A low-and-slow theft is one account's; a period in which a whole group works harder
+/// (analysts at quarter-end, a campaign) gives many accounts a run over the same days, and each
+/// account's run test, which assumes its days exchangeable, cannot tell the two apart. So the
+/// runs are compared across accounts: run `b` is *aligned* with run `a` when it starts and ends
+/// within a day of `a`'s start and end. Were runs placed independently, a run `b` of `l_b` days
+/// would land aligned with `a` (of `l_a` days) at `max(0, 3 - |l_a - l_b|)` of its
+/// `period_days - l_b + 1` possible starts, so `a`'s aligned count is about Poisson with mean
+/// `lambda` = the sum of those chances over the other runs. When `P(X >= aligned)`, times the
+/// number of runs (Bonferroni), is below [`PERIOD_ALPHA`], the days are an organisational period:
+/// the run is kept (and explained) but held at `medium`. Only runs of different accounts count
+/// (an account's runs never overlap). `findings` may hold any kinds; only runs are touched.
+pub fn mark_periods(findings: &mut [Finding], period_days: i64) {
+    let day = crate::ingest::time::DAY_MS;
+    let runs: Vec<(usize, i64, i64, i64)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.run.is_some())
+        .map(|(i, f)| {
+            let w = &f.window;
+            let days = ((w.end_ms - w.start_ms) as f64 / day as f64).round() as i64;
+            (i, w.start_ms, w.end_ms, days.max(1))
+        })
+        .collect();
+    let tests = runs.len() as f64;
+    let near = |x: i64, y: i64| (x - y).abs() <= day + day / 24; // a day, and an hour for DST
+    for &(i, start, end, len) in &runs {
+        let mut aligned: u64 = 0;
+        let mut lambda = 0.0;
+        for &(j, s2, e2, len2) in &runs {
+            if j == i {
+                continue;
+            }
+            if near(start, s2) && near(end, e2) {
+                aligned += 1;
+            }
+            let starts = (period_days - len2 + 1).max(1) as f64;
+            lambda += (3 - (len - len2).abs()).max(0) as f64 / starts;
+        }
+        let p = poisson_sf(aligned, lambda) * tests;
+        if let Some(e) = findings[i].run.as_mut() {
+            e.shared_accounts = aligned as usize;
+            e.shared_expected = lambda;
+            e.period = aligned > 0 && p < PERIOD_ALPHA;
+        }
+    }
+}
+
+/// `P(X >= k)` for `X ~ Poisson(lambda)`, summed from `k` upward in log space so that tiny
+/// tails keep their digits.
+pub fn poisson_sf(k: u64, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda <= 0.0 {
+        return 0.0;
+    }
+    let ln_term = |j: u64| {
+        -lambda + j as f64 * lambda.ln() - statrs::function::gamma::ln_gamma(j as f64 + 1.0)
+    };
+    let mut sum = 0.0;
+    let mut j = k;
+    loop {
+        let t = ln_term(j).exp();
+        sum += t;
+        if (j as f64 > lambda && t < sum * 1e-17) || j > k + 10_000 {
+            break;
+        }
+        j += 1;
+    }
+    sum.min(1.0)
 }
 
 /// One window covering consecutive daily windows of an account: sums, and the union of what
@@ -313,6 +403,88 @@ mod tests {
             (5, 5, 5, 45)
         );
         assert_eq!(r.baseline.median, 1100.0);
+    }
+
+    #[test]
+    fn a_run_in_the_first_week_of_the_record_is_not_scored() {
+        // The same five 5,000-record days as above, but as the account's 3rd to 7th active days:
+        // fewer than 7 days precede them, so they are its opening level, not a run. Moved to
+        // start on the 8th active day (index 7), they are a run.
+        let at = |first: i32| {
+            let mut days: Vec<Window> = (0..45)
+                .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
+                .collect();
+            for w in &mut days[first as usize..first as usize + 5] {
+                w.records = Some(5000);
+            }
+            find(&days, Measure::Records, 1000, 1)
+        };
+        assert!(at(2).is_empty());
+        // From the 7th active day (6 before it) the run loses its first day: days 7-10.
+        let f = at(6);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].window.start_ms, 7 * DAY_MS);
+        assert_eq!(f[0].run.unwrap().heavy_days, 4);
+        let f = at(7);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].window.start_ms, 7 * DAY_MS);
+    }
+
+    #[test]
+    fn poisson_tail_by_hand() {
+        // P(X >= 2 | 1) = 1 - e^-1 (1 + 1); P(X >= 3 | 0.5) = 1 - e^-0.5 (1 + 0.5 + 0.125).
+        assert!((poisson_sf(2, 1.0) - (1.0 - 2.0 * (-1.0f64).exp())).abs() < 1e-12);
+        let want = 1.0 - 1.625 * (-0.5f64).exp();
+        assert!((poisson_sf(3, 0.5) - want).abs() < 1e-12);
+        assert_eq!(poisson_sf(0, 0.3), 1.0);
+        assert_eq!(poisson_sf(1, 0.0), 0.0);
+        // Far tails keep their digits: P(X >= 7 | 0.1) = e^-0.1 (0.1^7/7! + 0.1^8/8! + ...),
+        // the terms after the third below 2e-6 of the first.
+        let want = (-0.1f64).exp()
+            * (0.1f64.powi(7) / 5040.0 + 0.1f64.powi(8) / 40320.0 + 0.1f64.powi(9) / 362880.0);
+        assert!((poisson_sf(7, 0.1) / want - 1.0).abs() < 1e-5);
+    }
+
+    /// A run finding of `account` over days `[first, first + len)`.
+    fn run_of(account: u32, first: i32, len: i32) -> Finding {
+        let mut days: Vec<Window> = (0..60).map(|d| day(d, 1000)).collect();
+        for w in &mut days[first as usize..(first + len) as usize] {
+            w.records = Some(5000);
+        }
+        let mut f = find(&days, Measure::Records, 1000, 1).remove(0);
+        f.window.account = account;
+        f
+    }
+
+    #[test]
+    fn many_accounts_with_the_same_run_days_are_a_period() {
+        // Eight accounts with a run on days 40-47, one on days 20-27, period 90 days. Every
+        // run is 8 days, so each other run would land aligned at 3 of its 83 starts: an
+        // aligned run sees lambda = 8 * 3 / 83 = 0.289 and 7 aligned, P(X >= 7) ~ 2.5e-8,
+        // times 9 runs: far below 1e-3. The lone run: none aligned, no period.
+        let mut fs: Vec<Finding> = (0..8).map(|a| run_of(a, 40, 8)).collect();
+        fs.push(run_of(8, 20, 8));
+        mark_periods(&mut fs, 90);
+        for f in &fs[..8] {
+            let e = f.run.unwrap();
+            assert!(e.period);
+            assert_eq!(e.shared_accounts, 7);
+            assert!((e.shared_expected - 24.0 / 83.0).abs() < 1e-12);
+        }
+        let lone = fs[8].run.unwrap();
+        assert!(!lone.period);
+        assert_eq!(lone.shared_accounts, 0);
+        // Two thefts that happen to share their days are no period: P(X >= 1 | 3/83) ~ 0.036.
+        let mut two = vec![run_of(1, 40, 8), run_of(2, 41, 8)];
+        mark_periods(&mut two, 90);
+        assert!(two.iter().all(|f| {
+            let e = f.run.unwrap();
+            e.shared_accounts == 1 && !e.period
+        }));
+        // Starting two days apart is not aligned.
+        let mut apart = vec![run_of(1, 40, 8), run_of(2, 42, 8)];
+        mark_periods(&mut apart, 90);
+        assert_eq!(apart[0].run.unwrap().shared_accounts, 0);
     }
 
     #[test]
