@@ -262,6 +262,7 @@ mod tests {
                 })
                 .collect(),
             run: None,
+            ring: None,
         };
         Incident {
             account,

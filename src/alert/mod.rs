@@ -315,6 +315,18 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
                     ),
                     None => String::new(),
                 },
+                Factor::SharedIp => match &lead.ring {
+                    Some(e) => format!(
+                        "address {} new to {} accounts within three hours; {:.2}% of this account's {} active hours read as much as its hour here; all together chance {:.1e} ({} group(s) tested)",
+                        neutralize(events.ips.get(e.ip)),
+                        e.members.len(),
+                        e.member_p * 100.0,
+                        e.hours,
+                        e.fisher_p,
+                        e.groups
+                    ),
+                    None => String::new(),
+                },
                 Factor::NewIp | Factor::NewClient => {
                     format!(
                         "{} new; {:.0}% of the account's days bring one",
@@ -378,7 +390,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
         explanation: String::new(),
         version: 1,
     };
-    alert.explanation = explain(&alert, inc, tz);
+    alert.explanation = explain(&alert, inc, events, tz);
     alert
 }
 
@@ -442,7 +454,7 @@ fn local(tz: &chrono_tz::Tz, ms: i64, fmt: &str) -> String {
 }
 
 /// The one sentence an analyst reads. Every log-derived value in it is neutralised.
-fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
+fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> String {
     let lead = inc.lead();
     let b = &a.baseline;
     let volume = match (a.records, a.bytes) {
@@ -451,6 +463,35 @@ fn explain(a: &Alert, inc: &Incident, tz: &chrono_tz::Tz) -> String {
         (None, Some(by)) => human_bytes(by),
         (None, None) => "no volume".into(),
     };
+    if let Some(e) = &lead.ring {
+        let others: Vec<String> = e
+            .members
+            .iter()
+            .filter(|&&m| m != inc.account)
+            .map(|&m| neutralize(&events.account_display(m)).into_owned())
+            .collect();
+        return format!(
+            "{} read {volume} in {} events between {} and {} ({}) from {}, an address new to it that {} other account(s) also began to use within three hours: {}. Its largest hour there is reached by {:.2}% of its {} active hours ({}x its median hour of {}); the {} accounts' hours together: chance {:.1e} if ordinary ({} such group(s) in this run).",
+            neutralize(&display_account(a)),
+            thousands(a.events as f64),
+            local(tz, inc.start_ms, "%a %Y-%m-%d %H:%M"),
+            local(tz, inc.end_ms, "%H:%M"),
+            tz.name(),
+            neutralize(events.ips.get(e.ip)),
+            others.len(),
+            others.join(", "),
+            e.member_p * 100.0,
+            e.hours,
+            ratio_text(
+                lead.baseline.measure.of(&lead.window).unwrap_or(0) as f64,
+                b.median
+            ),
+            amount(b.median, &b.measure),
+            e.members.len(),
+            e.fisher_p,
+            e.groups,
+        );
+    }
     if let Some(e) = lead.run {
         // The window's end is exclusive: the run's last day starts a day before it.
         let last_day = inc.end_ms - 12 * crate::ingest::time::HOUR_MS;

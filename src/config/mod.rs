@@ -70,8 +70,8 @@ pub const MAX_TIMEOUT_SECS: u64 = 300;
 pub const DEFAULT_RETRIES: u32 = 4;
 pub const MAX_RETRIES: u32 = 10;
 /// The factors a suppression may name (`suppress.factor`), as alerts name them.
-pub const FACTORS: [&str; 8] = {
-    let mut names = [""; 8];
+pub const FACTORS: [&str; 9] = {
+    let mut names = [""; 9];
     let mut i = 0;
     while i < names.len() {
         names[i] = crate::detect::Factor::ALL[i].as_str();

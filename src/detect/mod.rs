@@ -28,6 +28,7 @@
 //!
 //! Severities map from the total score ([`Severity::from_score`]).
 
+pub mod rings;
 pub mod runs;
 pub mod tail;
 
@@ -157,7 +158,7 @@ pub enum Measure {
 }
 
 impl Measure {
-    fn of(self, w: &Window) -> Option<i64> {
+    pub fn of(self, w: &Window) -> Option<i64> {
         match self {
             Measure::Records => w.records,
             Measure::Bytes => w.bytes,
@@ -206,6 +207,8 @@ pub enum VolumeModel {
     LogNormal,
     /// The run test of heavy days ([`runs`]).
     RunTest,
+    /// The test of accounts sharing a new address ([`rings`]).
+    RingTest,
 }
 
 impl VolumeModel {
@@ -214,6 +217,7 @@ impl VolumeModel {
             VolumeModel::ParetoTail => "pareto_tail",
             VolumeModel::LogNormal => "lognormal",
             VolumeModel::RunTest => "run_test",
+            VolumeModel::RingTest => "ring_test",
         }
     }
 }
@@ -231,11 +235,13 @@ pub enum Factor {
     NewObjects,
     /// A run of heavy days ([`runs`]).
     Run,
+    /// One new address shared by several accounts at once ([`rings`]).
+    SharedIp,
 }
 
 impl Factor {
     /// Every factor, in the order messages list them.
-    pub const ALL: [Factor; 8] = [
+    pub const ALL: [Factor; 9] = [
         Factor::Volume,
         Factor::OffHours,
         Factor::NewIp,
@@ -244,6 +250,7 @@ impl Factor {
         Factor::NewObjects,
         Factor::Dormant,
         Factor::Run,
+        Factor::SharedIp,
     ];
 
     /// The factor's name in alerts (`reasons[].factor`) and the config file.
@@ -257,6 +264,7 @@ impl Factor {
             Factor::Breadth => "breadth",
             Factor::NewObjects => "new_objects",
             Factor::Run => "run",
+            Factor::SharedIp => "shared_ip",
         }
     }
 }
@@ -287,6 +295,8 @@ pub struct Finding {
     pub reasons: Vec<Reason>,
     /// For a run of heavy days ([`WindowKind::Run`]), what the run test rests on.
     pub run: Option<runs::RunEvidence>,
+    /// For a member of a ring of accounts on one new address, what the ring test rests on.
+    pub ring: Option<rings::RingEvidence>,
 }
 
 /// An account whose bulk windows could not be scored: no usable baseline.
@@ -598,10 +608,15 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         _ => 1,
     };
     runs::mark_periods(&mut out.findings, period_days);
+    out.findings
+        .extend(rings::find(&features.hourly, &hourly_groups, |m| {
+            cfg.floor(m)
+        }));
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
     let (high, run_high) = (out.line.high, out.line.run_high);
     out.findings.retain_mut(|f| {
-        let line = if f.window.kind == WindowKind::Run {
+        // Runs and rings are probabilities with their own line.
+        let line = if f.window.kind == WindowKind::Run || f.ring.is_some() {
             run_high
         } else {
             high
@@ -974,6 +989,7 @@ fn score_window(
         hour_rate,
         reasons,
         run: None,
+        ring: None,
     }
 }
 

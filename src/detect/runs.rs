@@ -218,6 +218,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Fin
                         typical: median * c.evidence.days as f64,
                     }],
                     run: Some(c.evidence),
+                    ring: None,
                 }
             })
         })
