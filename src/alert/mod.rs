@@ -16,7 +16,7 @@
 //! | `window_end`       | string          | RFC 3339 UTC, exclusive |
 //! | `window_kind`      | string          | `hour` (one or more adjacent hours), `day` (a local calendar day) or `run` (consecutive local days: a run of heavy days, `detect::runs`) |
 //! | `score`            | number          | total surprise: the sum of the reasons' contributions, in `-log10` probability units |
-//! | `severity`         | string          | relative to the run's alert line `L` (`detect::AlertLine`): `low` (score >= 3), `medium` (>= L - 2), `high` (>= L), `critical` (>= L + 3); L is 7 when the run is too small to estimate it; for `run` alerts L is `-log10(budget / 10,000)` (4 at the default budget) |
+//! | `severity`         | string          | relative to the run's alert line `L` (`detect::AlertLine`): `low` (score >= 3), `medium` (>= L - 2), `high` (>= L), `critical` (>= L + 3); L is 7 when the run is too small to estimate it; for `run` alerts and ring findings (`shared_ip`) L is `-log10(budget / 10,000)` (4 at the default budget) |
 //! | `records`          | integer or null | records read in the window (null if the source gives none) |
 //! | `bytes`            | integer or null | bytes read in the window (null if the source gives none) |
 //! | `events`           | integer         | events in the window |
@@ -36,20 +36,22 @@
 //! window of history), `tail_probability` (probability of a window at least this large under the
 //! model; with both measures scored, the smaller times two), `model` (what gave that probability:
 //! `pareto_tail`, the Pareto tail of the account's largest windows; `lognormal`, the log-normal
-//! law of its daily totals, for daily windows; `run_test`, the run test), and for hourly windows
+//! law of its daily totals, for daily windows; `run_test`, the run test; `ring_test`, the test of accounts sharing a new address), and for hourly windows
 //! `hour_activity_rate` (estimated share of days like this one on which the account is active
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null.
 //!
 //! For `run` alerts, `median` and `p99` are of all the account's active days, `windows` counts
-//! them, and `tail_probability` is the run test's probability (Bonferroni-corrected).
+//! them, and `tail_probability` is the run test's probability (Bonferroni-corrected). When a
+//! ring leads (`model` `ring_test`), `median`, `p99` and `windows` are of the account's active
+//! hours and `tail_probability` is the share of them reading at least as much as its hour here.
 //!
-//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `new_objects`, `dormant`, `run`),
+//! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `new_objects`, `dormant`, `run`, `shared_ip`),
 //! `contribution` (points added to `score`), `observed` (volume; 1 for off-hours; number of new
-//! values; distinct objects; days since the previous activity; the run's volume), `typical`
-//! (median volume; activity rate at this hour; share of days bringing a new value; share of
-//! windows reading as many objects; share of earlier gaps at least that long; the median day
-//! times the run's days),
+//! values; distinct objects; days since the previous activity; the run's volume; the ring's
+//! accounts), `typical` (median volume; activity rate at this hour; share of days bringing a new
+//! value; share of windows reading as many objects; share of earlier gaps at least that long;
+//! the median day times the run's days; the share of the account's hours reading as much),
 //! `detail` (a short phrase).
 
 pub mod sanitize;
@@ -109,7 +111,7 @@ pub struct BaselineOut {
     pub median: f64,
     pub p99: f64,
     pub tail_probability: f64,
-    /// `pareto_tail`, `lognormal` or `run_test` (absent in alerts of earlier versions).
+    /// `pareto_tail`, `lognormal`, `run_test` or `ring_test` (absent in alerts of earlier versions).
     #[serde(default)]
     pub model: String,
     pub hour_activity_rate: Option<f64>,

@@ -576,7 +576,7 @@ window_days = 90
 
 # Temporary suppressions: alerts for `account` are not raised until `until`. Repeat [[suppress]]
 # for each. `factor` (optional) limits it to alerts led by that factor: volume, off_hours,
-# new_ip, new_client, breadth, new_objects, dormant or run. `until` is a date, "YYYY-MM-DD",
+# new_ip, new_client, breadth, new_objects, dormant, run or shared_ip. `until` is a date, "YYYY-MM-DD",
 # included to its end in the organisation's time zone, or an RFC 3339 timestamp with an offset,
 # "2026-12-31T18:00:00Z", included. A reason is required. Expired entries are reported as
 # warnings.
