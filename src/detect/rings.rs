@@ -55,12 +55,11 @@ pub struct RingEvidence {
     pub hours: usize,
 }
 
-/// One account's hours, for the members' tail probabilities.
+/// One account's hours, for the members' tail probabilities (built only for group members).
 struct History {
     measure: Measure,
     /// Volumes of its active hours, sorted.
     sorted: Vec<f64>,
-    first_ms: i64,
 }
 
 impl History {
@@ -75,11 +74,7 @@ impl History {
             .map(|w| measure.of(w).unwrap_or(0) as f64)
             .collect();
         sorted.sort_by(f64::total_cmp);
-        History {
-            measure,
-            sorted,
-            first_ms: windows.first().map_or(i64::MAX, |w| w.start_ms),
-        }
+        History { measure, sorted }
     }
 
     fn tail(&self, v: f64) -> f64 {
@@ -100,14 +95,15 @@ pub fn find(
     groups: &[(u32, Range<usize>)],
     floor: impl Fn(Measure) -> i64,
 ) -> Vec<Finding> {
-    let histories: Vec<History> = groups
-        .iter()
-        .map(|(_, r)| History::of(&hourly[r.clone()]))
-        .collect();
+    // Histories of group members only, built on first use: most accounts are in no group.
+    let mut histories: Vec<Option<History>> = groups.iter().map(|_| None).collect();
     // (address, hour start, account's index in `groups`, window index)
     let mut brought: Vec<(u32, i64, usize, usize)> = Vec::new();
     for (g, (_, r)) in groups.iter().enumerate() {
-        let first = histories[g].first_ms;
+        if r.is_empty() {
+            continue;
+        }
+        let first = hourly[r.start].start_ms;
         for i in r.clone() {
             let w = &hourly[i];
             if w.start_ms < first.saturating_add(DAY_MS) {
@@ -135,7 +131,9 @@ pub fn find(
             // Each member's largest hour in the group.
             let mut members: Vec<(usize, usize)> = Vec::new();
             for &(_, _, g, w) in &brought[i..=j] {
-                let v = |w: usize| histories[g].measure.of(&hourly[w]).unwrap_or(0);
+                let h =
+                    histories[g].get_or_insert_with(|| History::of(&hourly[groups[g].1.clone()]));
+                let v = |w: usize| h.measure.of(&hourly[w]).unwrap_or(0);
                 match members.iter_mut().find(|m| m.0 == g) {
                     Some(m) if v(w) > v(m.1) => m.1 = w,
                     Some(_) => {}
@@ -162,7 +160,7 @@ pub fn find(
         let ps: Vec<f64> = members
             .iter()
             .map(|&(g, w)| {
-                let h = &histories[g];
+                let h = histories[g].as_ref().expect("built for members");
                 h.tail(h.measure.of(&hourly[w]).unwrap_or(0) as f64)
             })
             .collect();
@@ -179,7 +177,7 @@ pub fn find(
         let mut accounts: Vec<u32> = members.iter().map(|&(g, _)| groups[g].0).collect();
         accounts.sort_unstable();
         for (&(g, w), &member_p) in members.iter().zip(&ps) {
-            let h = &histories[g];
+            let h = histories[g].as_ref().expect("built for members");
             out.push(Finding {
                 window: hourly[w].clone(),
                 score,

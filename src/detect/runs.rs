@@ -274,8 +274,8 @@ pub fn mark_periods(findings: &mut [Finding], period_days: i64) {
     }
 }
 
-/// `P(X >= k)` for `X ~ Poisson(lambda)`, summed from `k` upward in log space so that tiny
-/// tails keep their digits.
+/// `P(X >= k)` for `X ~ Poisson(lambda)`: the regularised lower incomplete gamma `P(k, lambda)`,
+/// which keeps its digits far in the tail.
 pub fn poisson_sf(k: u64, lambda: f64) -> f64 {
     if k == 0 {
         return 1.0;
@@ -283,20 +283,7 @@ pub fn poisson_sf(k: u64, lambda: f64) -> f64 {
     if lambda <= 0.0 {
         return 0.0;
     }
-    let ln_term = |j: u64| {
-        -lambda + j as f64 * lambda.ln() - statrs::function::gamma::ln_gamma(j as f64 + 1.0)
-    };
-    let mut sum = 0.0;
-    let mut j = k;
-    loop {
-        let t = ln_term(j).exp();
-        sum += t;
-        if (j as f64 > lambda && t < sum * 1e-17) || j > k + 10_000 {
-            break;
-        }
-        j += 1;
-    }
-    sum.min(1.0)
+    statrs::function::gamma::gamma_lr(k as f64, lambda)
 }
 
 /// One window covering consecutive daily windows of an account: sums, and the union of what

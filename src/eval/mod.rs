@@ -850,28 +850,29 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
         assert_eq!((e.false_alerts, e.precision), (8, Some(0.0)));
     }
 
-    #[test]
-    fn slack_boundaries_are_half_open() {
-        // I4 is e@, 05:00-06:00; with the slack, [04:00, 07:00).
-        let inc = &parse_labels(LABELS, "l").unwrap()[3];
-        let at = |start: &str, end: &str| {
-            let a = alert(
+    /// A medium alert of `account` over `[start, end)`, read as times.
+    fn timed(account: &str, start: &str, end: &str) -> TimedAlert {
+        TimedAlert {
+            start_ms: parse_timestamp(start).unwrap(),
+            end_ms: parse_timestamp(end).unwrap(),
+            alert: alert(
                 "x",
-                "e@x.example",
+                account,
                 None,
                 "generic",
                 start,
                 end,
                 5.0,
                 Severity::Medium,
-            );
-            let t = TimedAlert {
-                start_ms: parse_timestamp(start).unwrap(),
-                end_ms: parse_timestamp(end).unwrap(),
-                alert: a,
-            };
-            matches(inc, &t)
-        };
+            ),
+        }
+    }
+
+    #[test]
+    fn slack_boundaries_are_half_open() {
+        // I4 is e@, 05:00-06:00; with the slack, [04:00, 07:00).
+        let inc = &parse_labels(LABELS, "l").unwrap()[3];
+        let at = |start: &str, end: &str| matches(inc, &timed("e@x.example", start, end));
         assert!(at("2025-03-12T06:59:59Z", "2025-03-12T07:59:59Z"));
         assert!(!at("2025-03-12T07:00:00Z", "2025-03-12T08:00:00Z"));
         assert!(at("2025-03-12T03:00:01Z", "2025-03-12T04:00:01Z"));
@@ -965,24 +966,7 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
             parse_timestamp("2025-03-10T02:00:00Z").unwrap()
         );
         assert_eq!(inc.end_ms, parse_timestamp("2025-03-10T06:00:00Z").unwrap());
-        let at = |account: &str, start: &str, end: &str| {
-            let a = alert(
-                "x",
-                account,
-                None,
-                "generic",
-                start,
-                end,
-                5.0,
-                Severity::High,
-            );
-            let t = TimedAlert {
-                start_ms: parse_timestamp(start).unwrap(),
-                end_ms: parse_timestamp(end).unwrap(),
-                alert: a,
-            };
-            matches(inc, &t)
-        };
+        let at = |account: &str, start: &str, end: &str| matches(inc, &timed(account, start, end));
         assert!(at(
             "a@x.example",
             "2025-03-10T03:30:00Z",
