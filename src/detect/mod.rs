@@ -58,10 +58,17 @@ pub const MIN_HISTORY_HOURS: usize = 24;
 pub const NEW_OBJECTS_CAP: f64 = 4.0;
 /// The alert line when the run has too few scored windows to estimate its null tail.
 pub const FIXED_HIGH: f64 = 7.0;
-/// Share of scored windows, the highest, whose scores estimate the null tail.
+/// Share of scored windows, the highest, whose scores estimate the null tail: the first
+/// threshold tried ([`AlertLine::estimate`]).
 pub const NULL_TAIL_SHARE: f64 = 0.05;
+/// Each further threshold tried keeps this share of the previous one's windows.
+pub const NULL_TAIL_STEP: f64 = 0.85;
 /// Fewest windows in that tail for an estimate.
 pub const MIN_NULL_TAIL: usize = 25;
+/// Fewest windows above a threshold for its exponential fit to be tested (and so tried).
+pub const MIN_TESTED_TAIL: usize = 50;
+/// Level at which the test of an exponential tail above a threshold rejects it.
+pub const TAIL_FIT_ALPHA: f64 = 0.01;
 /// Fewest daily windows of an account's own history for an account baseline.
 pub const MIN_HISTORY_DAYS: usize = 7;
 /// Fewest windows, from at least [`MIN_POPULATION_ACCOUNTS`] other accounts, for a population
@@ -332,15 +339,25 @@ pub struct Detection {
 /// most its alert budget of false alerts at or above it.
 ///
 /// Most scored windows are ordinary, so the upper tail of all scored windows' scores estimates
-/// the null distribution of the score (an *empirical null*, Efron 2004). Its top
-/// [`NULL_TAIL_SHARE`] above `s0` is modelled as exponential, with the rate estimated from the
-/// smaller half of the excesses over `s0` ([`tail::censored_exponential_rate`]: robust to the
-/// incidents at the very top). With `N` scored
-/// windows, the expected number of ordinary windows scoring at least `t` is
-/// `N * share * exp(-rate * (t - s0))`; the line is the `t` where that equals the budget
-/// (`budget_per_10k * account_days / 10,000`). The same correction covers factors that are not
-/// independent, since it is measured on the scores themselves. Too few scored windows for an
-/// estimate: [`FIXED_HIGH`].
+/// the null distribution of the score (an *empirical null*, Efron 2004). Scores above a
+/// threshold `s0` are modelled as exponential, with the rate estimated from the smaller half of
+/// the excesses over `s0` ([`tail::censored_exponential_rate`]: robust to the incidents at the
+/// very top). With `N` scored windows, `k` of them above `s0`, the expected number of ordinary
+/// windows scoring at least `t` is `k * exp(-rate * (t - s0))`; the line is the `t` where that
+/// equals the budget (`budget_per_10k * account_days / 10,000`). The same correction covers
+/// factors that are not independent, since it is measured on the scores themselves. Too few
+/// scored windows for an estimate: [`FIXED_HIGH`].
+///
+/// The threshold. Scores are not exponential all the way down: every account's own largest
+/// windows score about `log10` of its history's length (the most an empirical tail can say), a
+/// bump in the scores' density, above which the tail is much heavier. An exponential fitted
+/// across the bump is too steep and puts the line too low. So thresholds are tried from the top
+/// [`NULL_TAIL_SHARE`] of windows upwards (each keeping [`NULL_TAIL_STEP`] of the last one's
+/// windows), and the first whose excesses pass a test of the exponential law is used. The test
+/// (Rényi): the normalised spacings `(k - i) (x_(i) - x_(i-1))` of `k` exponential excesses are
+/// independent exponentials of one rate, so within the trusted half they show no trend
+/// ([`tail::exponential_spacings_test`]); rejected below [`TAIL_FIT_ALPHA`]. When no threshold
+/// passes, the first is used.
 ///
 /// The line is never below the Bonferroni line `log10(N / budget)` ([`bonferroni_line`]): were
 /// every score an exact `-log10 p`, that line alone would keep the expected false alerts of `N`
@@ -348,8 +365,10 @@ pub struct Detection {
 /// factors are not exact p-values and run heavier); a null tail fitted too steep (few windows,
 /// ties) cannot make it looser than the scores' own calibration allows.
 ///
-/// Reference: B. Efron, "Large-scale simultaneous hypothesis testing: the choice of a null
-/// hypothesis", JASA 99 (2004).
+/// References: B. Efron, "Large-scale simultaneous hypothesis testing: the choice of a null
+/// hypothesis", JASA 99 (2004); A. Rényi, "On the theory of order statistics", Acta Math. Acad.
+/// Sci. Hungarica 4 (1953) (the spacings); S. Coles, "An Introduction to Statistical Modeling of
+/// Extreme Values", Springer 2001, section 4.3 (threshold choice).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertLine {
     pub high: f64,
@@ -401,19 +420,35 @@ impl AlertLine {
         let mut sorted = scores.to_vec();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
-        let k = ((n as f64) * NULL_TAIL_SHARE).floor() as usize;
-        if k < MIN_NULL_TAIL || budget <= 0.0 {
+        let first = ((n as f64) * NULL_TAIL_SHARE).floor() as usize;
+        if first < MIN_NULL_TAIL || budget <= 0.0 {
             return line;
         }
-        let s0 = sorted[n - k - 1];
-        let excess: Vec<f64> = sorted[n - k..].iter().map(|s| s - s0).collect();
-        let Some(rate) = tail::censored_exponential_rate(&excess, tail::TRUSTED_SHARE) else {
+        let fit_above = |k: usize| -> Option<(NullFit, f64)> {
+            let s0 = sorted[n - k - 1];
+            let excess: Vec<f64> = sorted[n - k..].iter().map(|s| s - s0).collect();
+            let rate = tail::censored_exponential_rate(&excess, tail::TRUSTED_SHARE)?;
+            let share = k as f64 / n as f64;
+            let fits = tail::exponential_spacings_test(&excess, tail::TRUSTED_SHARE);
+            Some((NullFit { s0, share, rate }, fits))
+        };
+        let mut chosen = None;
+        let mut k = first;
+        while k >= MIN_TESTED_TAIL {
+            if let Some((fit, p)) = fit_above(k) {
+                if p >= TAIL_FIT_ALPHA {
+                    chosen = Some(fit);
+                    break;
+                }
+            }
+            k = (k as f64 * NULL_TAIL_STEP).floor() as usize;
+        }
+        let Some(fit) = chosen.or_else(|| fit_above(first).map(|f| f.0)) else {
             return line;
         };
-        let share = k as f64 / n as f64;
-        let t = s0 + (n as f64 * share / budget).ln() / rate;
+        let t = fit.s0 + (n as f64 * fit.share / budget).ln() / fit.rate;
         line.high = t.max(bonferroni_line(n, budget));
-        line.fit = Some(NullFit { s0, share, rate });
+        line.fit = Some(fit);
         line
     }
 
@@ -461,6 +496,8 @@ struct Context<'a> {
     profiles: HashMap<u32, ActivityProfile>,
     /// Per account, its active local days and those that brought a new IP / a new client.
     novel_days: HashMap<u32, NovelDays>,
+    /// Per source, every account's absences, sorted ([`absences_by_source`]).
+    absences: HashMap<u32, Vec<i32>>,
     /// Per (source, kind, measure): every account's log volumes, for population baselines.
     population: HashMap<(u32, WindowKind, Measure), Vec<(u32, f64)>>,
     /// Per (source, kind, measure): how many windows and accounts the population holds, and
@@ -499,7 +536,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     profile_list.sort_by_key(|(a, _)| **a);
     let population_hours = population_hour_rates(profile_list.into_iter().map(|(_, p)| p));
 
-    let novel_days = daily_groups
+    let novel_days: HashMap<u32, NovelDays> = daily_groups
         .iter()
         .map(|(a, r)| {
             let days = &features.daily[r.clone()];
@@ -545,12 +582,14 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         population_size.insert((source, kind, m), (v.len(), accounts));
     }
 
+    let absences = absences_by_source(&novel_days, events);
     let ctx = Context {
         cfg,
         events,
         population_hours,
         profiles,
         novel_days,
+        absences,
         population,
         population_size,
         own_windows,
@@ -975,7 +1014,8 @@ fn score_window(
                 typical: q,
             });
         }
-        if let Some(r) = dormancy(w.local_day, &nd.active) {
+        let absences = ctx.absences.get(&source_of(ctx, w.account));
+        if let Some(r) = dormancy(w.local_day, &nd.active, absences.map_or(&[], |v| v)) {
             reasons.push(r);
         }
     }
@@ -1055,26 +1095,39 @@ fn breadth(w: &Window, windows: &[Window], cfg: &DetectConfig) -> Option<Reason>
 }
 
 /// The dormancy factor: the window's day comes after a gap in the account's activity longer
-/// than its gaps usually are. With `g` the days since the account's previous active day and the
-/// account's other gaps between consecutive active days, the probability of a gap at least this
-/// long is the Laplace estimate `(#gaps >= g + 1) / (#gaps + 2)`; only gaps of more than
-/// [`DORMANT_MIN_DAYS`] count (a weekend is no dormancy). Capped at [`DORMANT_CAP`].
-fn dormancy(day: i32, active: &[i32]) -> Option<Reason> {
+/// than its gaps usually are *and* longer than absences usually are across the organisation.
+///
+/// With `g` the days since the account's previous active day, two Laplace estimates of the
+/// chance of a gap at least this long:
+/// - the account's own: `(#gaps >= g + 1) / (#gaps + 2)` over its other gaps between
+///   consecutive active days;
+/// - the organisation's: among the other accounts' absences (gaps of more than
+///   [`DORMANT_MIN_DAYS`], `absences`: every account's of the source, sorted, this account's
+///   own taken out), `(#absences >= g + 1) / (#absences + 2)`.
+///
+/// The larger is the factor's probability. An account that never paused shows no gap in its own
+/// history, yet a fortnight's leave is ordinary where many take one; a departed account's return
+/// after months is rare by both. Only gaps of more than [`DORMANT_MIN_DAYS`] count (a long
+/// weekend is no dormancy). Capped at [`DORMANT_CAP`].
+fn dormancy(day: i32, active: &[i32], absences: &[i32]) -> Option<Reason> {
     let i = active.partition_point(|&d| d < day);
     let previous = *active.get(i.checked_sub(1)?)?;
     let gap = day - previous;
     if gap <= DORMANT_MIN_DAYS {
         return None;
     }
-    let gaps: Vec<i32> = active
-        .windows(2)
-        .map(|p| p[1] - p[0])
-        .enumerate()
-        .filter(|&(j, _)| j + 1 != i) // not the gap being scored
-        .map(|(_, g)| g)
-        .collect();
-    let longer = gaps.iter().filter(|&&g| g >= gap).count() as f64;
-    let q = (longer + 1.0) / (gaps.len() as f64 + 2.0);
+    let gaps: Vec<(usize, i32)> = active.windows(2).map(|p| p[1] - p[0]).enumerate().collect();
+    let others = gaps.iter().filter(|&&(j, _)| j + 1 != i); // not the gap being scored
+    let longer = others.clone().filter(|&&(_, g)| g >= gap).count() as f64;
+    let own = (longer + 1.0) / (others.count() as f64 + 2.0);
+    // The pool holds this account's absences too: count them out.
+    let own_absences = gaps.iter().filter(|&&(_, g)| g > DORMANT_MIN_DAYS);
+    let own_n = own_absences.clone().count();
+    let own_longer = own_absences.filter(|&&(_, g)| g >= gap).count();
+    let pool_longer = absences.len() - absences.partition_point(|&g| g < gap);
+    let org = (pool_longer.saturating_sub(own_longer) as f64 + 1.0)
+        / (absences.len().saturating_sub(own_n) as f64 + 2.0);
+    let q = own.max(org);
     let contribution = (-q.log10()).clamp(0.0, DORMANT_CAP);
     (contribution >= 1.0).then_some(Reason {
         factor: Factor::Dormant,
@@ -1082,6 +1135,31 @@ fn dormancy(day: i32, active: &[i32]) -> Option<Reason> {
         observed: f64::from(gap),
         typical: q,
     })
+}
+
+/// Per source, every account's absences (gaps between consecutive active days of more than
+/// [`DORMANT_MIN_DAYS`]), sorted: the organisation's side of [`dormancy`].
+fn absences_by_source(
+    novel_days: &HashMap<u32, NovelDays>,
+    events: &Names,
+) -> HashMap<u32, Vec<i32>> {
+    let mut out: HashMap<u32, Vec<i32>> = HashMap::new();
+    for (account, nd) in novel_days {
+        let source = events
+            .accounts
+            .get(*account as usize)
+            .map_or(0, |k| k.source);
+        out.entry(source).or_default().extend(
+            nd.active
+                .windows(2)
+                .map(|p| p[1] - p[0])
+                .filter(|&g| g > DORMANT_MIN_DAYS),
+        );
+    }
+    for v in out.values_mut() {
+        v.sort_unstable();
+    }
+    out
 }
 
 /// Findings of one account merged into one incident: adjacent or overlapping hourly findings
@@ -1452,22 +1530,38 @@ mod tests {
     }
 
     #[test]
-    fn dormancy_weighs_a_gap_by_the_account_s_own_gaps() {
+    fn dormancy_weighs_a_gap_by_the_account_s_own_gaps_and_the_organisation_s_absences() {
         // Worked Monday to Friday for four weeks (20 days; gaps: 4 x 4 of 1 day within the weeks,
-        // 3 of 3 days over the weekends), then nothing for 20 days. Hand computation: 19 earlier
-        // gaps, none >= 20: q = (0 + 1) / (19 + 2).
+        // 3 of 3 days over the weekends), then nothing for 20 days. Hand computation, own side:
+        // 19 earlier gaps, none >= 20: (0 + 1) / (19 + 2) = 1/21.
         let mut days: Vec<i32> = (0..26).filter(|d| d % 7 < 5).collect();
         days.push(45);
-        let r = dormancy(45, &days).expect("a 20-day gap after regular work is dormancy");
+        // Its only absence (> 4 days) is this one. Other accounts' absences: 10, none >= 20:
+        // organisation side (0 + 1) / (10 + 2) = 1/12. The larger, 1/12, is the factor's.
+        let mut pool = vec![5, 6, 7, 7, 8, 9, 10, 12, 14, 15, 20];
+        pool.sort_unstable();
+        let r = dormancy(45, &days, &pool).expect("a 20-day gap where absences are short");
         assert_eq!(r.observed, 20.0);
-        assert!((r.typical - 1.0 / 21.0).abs() < 1e-12);
-        assert!((r.contribution - 21f64.log10()).abs() < 1e-12);
+        assert!((r.typical - 1.0 / 12.0).abs() < 1e-12, "{r:?}");
+        assert!((r.contribution - 12f64.log10()).abs() < 1e-12);
+        // Many absences in the organisation, so that its side is the smaller (own side 1/21).
+        let many: Vec<i32> = (0..100).map(|i| 5 + i % 10).chain([20]).collect();
+        let mut many = many;
+        many.sort_unstable();
+        let r = dormancy(45, &days, &many).unwrap();
+        assert!((r.typical - 1.0 / 21.0).abs() < 1e-12, "{r:?}");
+        // Where absences of 20 days and more are common (others: 7, 10, 14, 21, 25, 30, 60, so 4
+        // of 7 reach 20: (4 + 1) / (7 + 2) = 5/9), the same gap is a holiday: no factor.
+        let holidays = [7, 10, 14, 20, 21, 25, 30, 60];
+        assert_eq!(dormancy(45, &days, &holidays), None);
+        // With no other account to compare with, (0 + 1) / (0 + 2) = 1/2: no factor either.
+        assert_eq!(dormancy(45, &days, &[20]), None);
         // A Monday after a weekend, the first day of the data, and a day after a short break:
         // no dormancy.
-        assert_eq!(dormancy(7, &days), None);
-        assert_eq!(dormancy(0, &days), None);
+        assert_eq!(dormancy(7, &days, &pool), None);
+        assert_eq!(dormancy(0, &days, &pool), None);
         assert_eq!(
-            dormancy(30, &[0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 25, 30]),
+            dormancy(30, &[0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 25, 30], &pool),
             None,
             "5-day gap after a 14-day one"
         );
@@ -1564,6 +1658,45 @@ mod tests {
         // Too few windows for a null tail: the fixed line.
         let few = AlertLine::estimate(&scores[..100], 20_000, 1.0);
         assert_eq!((few.high, few.fit), (FIXED_HIGH, None));
+    }
+
+    #[test]
+    fn the_alert_line_is_fitted_above_a_bump_in_the_scores() {
+        // 10,000 windows: 9,500 spread evenly over [0, 2); a bump of 300 scores packed just above
+        // 2 (2.0000 to 2.0299: every account's own largest windows); and 200 above it with
+        // exponential excesses of rate 1 over 2.1 (pseudo-random, a fixed seed). The top 5% (500
+        // windows) takes in the bump, whose packed spacings fail the exponential test; the line
+        // must come from a threshold above the bump, with a rate near 1, and sit well above the
+        // line of a fit through the bump.
+        let mut scores: Vec<f64> = (0..9_500).map(|i| f64::from(i) * 2.0 / 9_500.0).collect();
+        scores.extend((0..300).map(|i| 2.0 + f64::from(i) * 1e-4));
+        let mut state: u64 = 7;
+        scores.extend((0..200).map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let u = ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            2.1 - u.ln()
+        }));
+        // 100,000 account-days at 1 per 10,000: a budget of 10.
+        let line = AlertLine::estimate(&scores, 100_000, 1.0);
+        let fit = line.fit.clone().unwrap();
+        assert!(fit.s0 >= 2.03, "threshold above the bump: {fit:?}");
+        assert!(fit.share < NULL_TAIL_SHARE, "{fit:?}");
+        assert!((0.7..1.4).contains(&fit.rate), "{fit:?}");
+        // Through the bump: s0 = the 501st score from the top, the censored rate of the 500
+        // excesses over it, steep (the smaller half all lie in the bump), and its line, never
+        // under log10(10,000 / 10) = 3.
+        let mut sorted = scores.clone();
+        sorted.sort_by(f64::total_cmp);
+        let s0 = sorted[10_000 - 501];
+        let excess: Vec<f64> = sorted[10_000 - 500..].iter().map(|s| s - s0).collect();
+        let steep = tail::censored_exponential_rate(&excess, tail::TRUSTED_SHARE).unwrap();
+        assert!(steep > 10.0, "{steep}");
+        let naive = (s0 + (500.0f64 / 10.0).ln() / steep).max(3.0);
+        assert!(line.high > naive + 1.0, "{} vs {naive}", line.high);
+        // Expected ordinary windows at the line: the budget.
+        assert!((line.expected_at(line.high).unwrap() - 10.0).abs() < 1e-6);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! distribution", Annals of Statistics 3(5), 1975; S. Coles, "An Introduction to Statistical
 //! Modeling of Extreme Values", Springer 2001, ch. 4 (threshold models).
 
-use statrs::distribution::{ContinuousCDF, Pareto, StudentsT};
+use statrs::distribution::{ContinuousCDF, Normal, Pareto, StudentsT};
 
 /// The share of history windows treated as the tail (the top 20% define `u` and the excesses).
 pub const TAIL_FRACTION: f64 = 0.2;
@@ -141,6 +141,70 @@ pub fn censored_exponential_rate(sorted: &[f64], share: f64) -> Option<f64> {
     (total > 0.0).then(|| r as f64 / total)
 }
 
+/// Two-sided p-value of the hypothesis that `sorted` (non-negative excesses, ascending) are
+/// exponential, from their smallest `share` (the trusted part, as [`censored_exponential_rate`]).
+///
+/// By Rényi's representation the normalised spacings `d_i = (n - i) (x_(i) - x_(i-1))`
+/// (`i` from 0, `x_(-1) = 0`) of `n` exponential values are independent exponentials of one
+/// rate, so among the trusted `r` they show no trend in `i`. The test is Spearman's rank
+/// correlation `rho` between `i` and `d_i` (ties share their mean rank), with
+/// `z = rho * sqrt(r - 1)` about standard normal. A density with a bump just above the
+/// threshold (values packed close together, then a heavier tail) gives small spacings first and
+/// larger ones after: an upward trend. Ranks, so one large first spacing (a gap between the
+/// threshold and the bump) cannot hide it. 1.0 with fewer than 4 trusted values or spacings all
+/// equal.
+pub fn exponential_spacings_test(sorted: &[f64], share: f64) -> f64 {
+    let n = sorted.len();
+    let r = ((n as f64 * share).ceil() as usize).min(n);
+    if r < 4 {
+        return 1.0;
+    }
+    let d: Vec<f64> = (0..r)
+        .map(|i| {
+            let previous = if i == 0 { 0.0 } else { sorted[i - 1] };
+            (n - i) as f64 * (sorted[i] - previous)
+        })
+        .collect();
+    let ranks = mean_ranks(&d);
+    let rf = r as f64;
+    let mean = (rf + 1.0) / 2.0;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (i, &y) in ranks.iter().enumerate() {
+        let (dx, dy) = (i as f64 + 1.0 - mean, y - mean);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if syy <= 0.0 {
+        return 1.0;
+    }
+    let z = sxy / (sxx * syy).sqrt() * (rf - 1.0).sqrt();
+    let Ok(normal) = Normal::new(0.0, 1.0) else {
+        return 1.0;
+    };
+    (2.0 * normal.sf(z.abs())).min(1.0)
+}
+
+/// Ranks 1..=n of `v`, ties sharing their mean rank.
+fn mean_ranks(v: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut ranks = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            ranks[k] = rank;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
 /// Linear-interpolation quantile (type 7) of sorted values; `None` when empty.
 pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
@@ -160,6 +224,41 @@ mod tests {
         let mut s: Vec<f64> = v.iter().map(|&x| log_volume(x)).collect();
         s.sort_by(f64::total_cmp);
         s
+    }
+
+    #[test]
+    fn the_spacings_test_of_an_exponential_tail() {
+        // Excesses 1, 2, 3, 4, all trusted: normalised spacings 4*1, 3*1, 2*1, 1*1, ranks 4, 3,
+        // 2, 1: rho = -1, z = -1 * sqrt(3) = -1.7321, two-sided p = 2 * (1 - Phi(1.7321)) =
+        // 0.0832645.
+        let p = exponential_spacings_test(&[1.0, 2.0, 3.0, 4.0], 1.0);
+        assert!((p - 0.083_264_5).abs() < 1e-6, "{p}");
+        // Ties share their mean rank: 1, 2, 2, 3 ranks as 1, 2.5, 2.5, 4.
+        assert_eq!(mean_ranks(&[1.0, 2.0, 2.0, 3.0]), vec![1.0, 2.5, 2.5, 4.0]);
+        // Normalised spacings without trend: d_i = 1 + ((7 i) mod 20) / 20 for the trusted 20 of
+        // 40 (x_(i) - x_(i-1) = d_i / (n - i)): Spearman's rho against i is 0.3684, z = 0.3684 *
+        // sqrt(19) = 1.606, p = 0.1083 (checked with scipy.stats.spearmanr).
+        let n = 40u32;
+        let mut level: Vec<f64> = Vec::new();
+        let mut x = 0.0;
+        for i in 0..n {
+            x += (1.0 + f64::from((7 * i) % 20) / 20.0) / f64::from(n - i);
+            level.push(x);
+        }
+        let p = exponential_spacings_test(&level, 0.5);
+        assert!((p - 0.1083).abs() < 1e-3, "{p}");
+        // A bump at the threshold: 10 values packed within 0.01, then 30 spread 1 apart. The
+        // trusted half (20) holds the bump and the first 10 of the spread. Spacings: (40 - i) *
+        // 0.001 for i < 10, then 30 * 0.99 and (40 - i) * 1: ranks 10, 9, ..., 1, then 20, 19,
+        // ..., 11. Rank differences from i + 1: 9 - 2i in each block, squares summing to 330
+        // each, so rho = 1 - 6 * 660 / (20 * 399) = 0.5038, z = 0.5038 * sqrt(19) = 2.196,
+        // p = 0.0281: rejected at 5%.
+        let mut bump: Vec<f64> = (1..=10).map(|i| f64::from(i) * 1e-3).collect();
+        bump.extend((1..=30).map(f64::from));
+        let p = exponential_spacings_test(&bump, 0.5);
+        assert!((p - 0.0281).abs() < 1e-3, "{p}");
+        // Too few to test.
+        assert_eq!(exponential_spacings_test(&[1.0, 2.0, 3.0], 1.0), 1.0);
     }
 
     #[test]
