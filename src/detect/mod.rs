@@ -648,9 +648,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     };
     runs::mark_periods(&mut out.findings, period_days);
     out.findings
-        .extend(rings::find(&features.hourly, &hourly_groups, |m| {
-            cfg.floor(m)
-        }));
+        .extend(rings::find(&features.hourly, &hourly_groups));
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
     let (high, run_high) = (out.line.high, out.line.run_high);
     out.findings.retain_mut(|f| {

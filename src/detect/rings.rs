@@ -7,16 +7,22 @@
 //! account's first day brings every address it uses). A *group* is one address brought to at
 //! least [`RING_MIN_ACCOUNTS`] different accounts in hours starting within [`RING_SPAN_MS`] of
 //! the group's first (groups are formed greedily along time, so they do not overlap). For each
-//! member, take its largest such hour in the group and its empirical tail probability among the
-//! account's own active hours, `p_i = #{hours reading at least as much} / #{hours}` (the hour
-//! itself counted, so never 0). If the members' hours were ordinary, the `p_i` would be
-//! independent and at least uniform, so Fisher's statistic `X = -2 sum ln p_i` is at most
-//! chi-square with `2k` degrees of freedom; `P(chi2_2k >= X)`, times the number of groups
-//! formed (Bonferroni), is the group's probability and `-log10` of it its score.
+//! member, take its largest such hour in the group and two empirical tail probabilities among
+//! the account's own active hours: of its volume, `p_i = #{hours reading at least as much} /
+//! #{hours}` (the hour itself counted, so never 0), and of its time of day, `q_i` = the share of
+//! its other active hours at hours of day it works no more often than this one (Laplace-smoothed:
+//! an hour it never works at is `1 / (n + 1)`). An attacker works when the stolen sessions
+//! suit them, not when their owners do. If the members' hours were ordinary, the `2k` values
+//! would be independent and at least uniform, so Fisher's statistic `X = -2 sum (ln p_i +
+//! ln q_i)` is at most chi-square with `4k` degrees of freedom; `P(chi2_4k >= X)`, times the
+//! number of groups formed (Bonferroni), is the group's probability and `-log10` of it its
+//! score.
 //!
-//! A group must also read at least the bulk floor in all (records or bytes over its members'
-//! hours). Each member gets a finding on its largest hour with the group's score; like a run's,
-//! the score is a probability with its own line ([`super::runs::run_line`]).
+//! No bulk floor applies: the floor keeps single windows too small to be a theft from costing an
+//! analyst an hour, but a ring's harm is the several accounts taken over, whatever they read so
+//! far (the rings read "only moderately above" each account's norm). Each member gets a
+//! finding on its largest hour with the group's score; like a run's, the score is a probability
+//! with its own line ([`super::runs::run_line`]).
 //!
 //! What it assumes, and what breaks it: that an ordinary address change (a new office NAT, a VPN
 //! pool) brings normal volumes; with many accounts and ordinary hours, `X` stays near its null.
@@ -51,6 +57,9 @@ pub struct RingEvidence {
     pub fisher_p: f64,
     /// This account's share of its active hours reading at least as much as its hour here.
     pub member_p: f64,
+    /// This account's share of its other active hours at hours of day it works no more often
+    /// than this one's.
+    pub hour_p: f64,
     /// This account's active hours.
     pub hours: usize,
 }
@@ -60,6 +69,8 @@ struct History {
     measure: Measure,
     /// Volumes of its active hours, sorted.
     sorted: Vec<f64>,
+    /// Its active hours by local hour of day.
+    by_hour: [u32; 24],
 }
 
 impl History {
@@ -74,7 +85,28 @@ impl History {
             .map(|w| measure.of(w).unwrap_or(0) as f64)
             .collect();
         sorted.sort_by(f64::total_cmp);
-        History { measure, sorted }
+        let mut by_hour = [0u32; 24];
+        for w in windows {
+            by_hour[usize::from(w.local_hour) % 24] += 1;
+        }
+        History {
+            measure,
+            sorted,
+            by_hour,
+        }
+    }
+
+    /// How unusual a local hour of day is for the account: the share of its other active hours
+    /// that fall at hours of day it works no more often than this one (its own hour taken out),
+    /// Laplace-smoothed, `(that many + 1) / (other active hours + 1)`. An hour it never works
+    /// at otherwise gives `1 / (n + 1)`; its busiest hour gives 1.
+    fn hour_tail(&self, hour: u8) -> f64 {
+        let mut counts = self.by_hour;
+        let h = usize::from(hour) % 24;
+        counts[h] = counts[h].saturating_sub(1);
+        let others: u32 = counts.iter().sum();
+        let as_rare: u32 = counts.iter().filter(|&&c| c <= counts[h]).sum();
+        (f64::from(as_rare) + 1.0) / (f64::from(others) + 1.0)
     }
 
     fn tail(&self, v: f64) -> f64 {
@@ -88,13 +120,9 @@ impl History {
 }
 
 /// Ring findings over all accounts' hourly windows; `groups` gives each account's range of
-/// `hourly` (windows of one account contiguous, in time order). `floor` is the bulk floor per
-/// measure. Scores are final; severities are set later. Output in (account, start) order.
-pub fn find(
-    hourly: &[Window],
-    groups: &[(u32, Range<usize>)],
-    floor: impl Fn(Measure) -> i64,
-) -> Vec<Finding> {
+/// `hourly` (windows of one account contiguous, in time order). Scores are final; severities are
+/// set later. Output in (account, start) order.
+pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
     // Histories of group members only, built on first use: most accounts are in no group.
     let mut histories: Vec<Option<History>> = groups.iter().map(|_| None).collect();
     // (address, hour start, account's index in `groups`, window index)
@@ -150,22 +178,20 @@ pub fn find(
     let n_groups = found.len();
     let mut out = Vec::new();
     for (ip, members) in found {
-        let sum =
-            |m: Measure| -> i64 { members.iter().filter_map(|&(_, w)| m.of(&hourly[w])).sum() };
-        if sum(Measure::Records) < floor(Measure::Records)
-            && sum(Measure::Bytes) < floor(Measure::Bytes)
-        {
-            continue;
-        }
-        let ps: Vec<f64> = members
+        // Per member: the volume's tail and the hour of day's.
+        let ps: Vec<(f64, f64)> = members
             .iter()
             .map(|&(g, w)| {
                 let h = histories[g].as_ref().expect("built for members");
-                h.tail(h.measure.of(&hourly[w]).unwrap_or(0) as f64)
+                let w = &hourly[w];
+                (
+                    h.tail(h.measure.of(w).unwrap_or(0) as f64),
+                    h.hour_tail(w.local_hour),
+                )
             })
             .collect();
-        let x = -2.0 * ps.iter().map(|p| p.ln()).sum::<f64>();
-        let Ok(chi) = ChiSquared::new(2.0 * ps.len() as f64) else {
+        let x = -2.0 * ps.iter().map(|(p, q)| p.ln() + q.ln()).sum::<f64>();
+        let Ok(chi) = ChiSquared::new(4.0 * ps.len() as f64) else {
             continue;
         };
         let fisher_p = chi.sf(x);
@@ -176,7 +202,7 @@ pub fn find(
         }
         let mut accounts: Vec<u32> = members.iter().map(|&(g, _)| groups[g].0).collect();
         accounts.sort_unstable();
-        for (&(g, w), &member_p) in members.iter().zip(&ps) {
+        for (&(g, w), &(member_p, hour_p)) in members.iter().zip(&ps) {
             let h = histories[g].as_ref().expect("built for members");
             out.push(Finding {
                 window: hourly[w].clone(),
@@ -205,6 +231,7 @@ pub fn find(
                     groups: n_groups,
                     fisher_p,
                     member_p,
+                    hour_p,
                     hours: h.sorted.len(),
                 }),
             });
@@ -251,21 +278,28 @@ mod tests {
             hourly.push(hour(a, at(a), records, true));
             groups.push((a, start..hourly.len()));
         }
-        find(&hourly, &groups, |m| match m {
-            Measure::Records => 1_000,
-            Measure::Bytes => 1_000_000,
-        })
+        find(&hourly, &groups)
     }
 
     #[test]
     fn three_accounts_on_one_new_address_by_hand() {
-        // Each account's 500-record hour is the largest of its 51: p = 1/51 each. Fisher:
-        // X = 6 ln 51; with 6 degrees of freedom P(chi2 >= X) = e^(-X/2) (1 + X/2 + (X/2)^2/2).
-        // One group, so no Bonferroni factor.
+        // Each account's 500-record hour is the largest of its 51: p = 1/51 each. Its hour of day
+        // (hour 1300 + a: 4, 5 or 6 o'clock) is one it never works at otherwise (its 50 other
+        // hours are all at 0 o'clock): q = (0 + 1) / (50 + 1) = 1/51 each. Fisher: X = -2 * 6 *
+        // ln(1/51) = 12 ln 51; with 12 degrees of freedom P(chi2 >= X) = e^(-X/2) sum_{j<6}
+        // (X/2)^j / j!. One group, so no Bonferroni factor.
         let f = tenant(3, |a| 1300 + i64::from(a), 500);
         assert_eq!(f.len(), 3);
-        let half = 3.0 * 51f64.ln();
-        let want = (-half).exp() * (1.0 + half + half * half / 2.0);
+        let half = 6.0 * 51f64.ln();
+        let mut term = 1.0;
+        let mut sum = 0.0;
+        for j in 0..6 {
+            if j > 0 {
+                term *= half / f64::from(j);
+            }
+            sum += term;
+        }
+        let want = (-half).exp() * sum;
         for (a, g) in f.iter().enumerate() {
             assert_eq!(g.window.account, a as u32);
             assert_eq!(g.window.start_ms, (1300 + a as i64) * HOUR_MS);
@@ -279,6 +313,7 @@ mod tests {
             assert_eq!(e.members, [0, 1, 2]);
             assert_eq!((e.ip, e.groups, e.hours), (IP, 1, 51));
             assert!((e.member_p - 1.0 / 51.0).abs() < 1e-12);
+            assert!((e.hour_p - 1.0 / 51.0).abs() < 1e-12);
             assert_eq!(g.reasons[0].factor, Factor::SharedIp);
         }
     }
@@ -293,10 +328,19 @@ mod tests {
     }
 
     #[test]
-    fn no_ring_below_the_bulk_floor() {
-        // 3 x 300 records: as rare, but under the 1,000-record floor in all; 3 x 334 reach it.
-        assert!(tenant(3, |a| 1300 + i64::from(a), 300).is_empty());
-        assert_eq!(tenant(3, |a| 1300 + i64::from(a), 334).len(), 3);
+    fn small_reads_make_a_ring_but_ordinary_volumes_do_not() {
+        // 3 x 300 records, under the 1,000-record bulk floor in all: still the largest hour of
+        // each account, at an hour it never works; found (no floor for rings).
+        assert_eq!(tenant(3, |a| 1300 + i64::from(a), 300).len(), 3);
+        // 3 x 0 records at those rare hours: p = 1 each, q = 1/51 each, X = 6 ln 51 on 12
+        // degrees of freedom: e^(-3 ln 51) sum_{j<6} (3 ln 51)^j / j! = 0.0231, under the gate.
+        assert!(tenant(3, |a| 1300 + i64::from(a), 0).is_empty());
+        let half = 3.0 * 51f64.ln();
+        let sum: f64 = (0..6)
+            .map(|j| half.powi(j) / (1..=j).map(f64::from).product::<f64>())
+            .sum();
+        let p = (-half).exp() * sum;
+        assert!((p - 0.0231).abs() < 5e-4, "{p}");
     }
 
     #[test]
@@ -304,12 +348,14 @@ mod tests {
         // Ten accounts move to one new address (a new office NAT) with ordinary hours of 40
         // records: 20 of an account's 50 hours read at least that much (21 of 51 with this one),
         // so Fisher's statistic stays near its null, far below the gate.
+        // At the hour of day they always work at (0 o'clock), q = (49 + 1) / (49 + 1) = 1.
         let hourly: Vec<Window> = (0..50).map(|d| hour(0, d * 24, 10 + d, false)).collect();
         let h = History::of(&hourly);
         assert!((h.tail(40.0) - 20.0 / 50.0).abs() < 1e-12);
+        assert_eq!(h.hour_tail(0), 1.0);
         let p = 21.0f64 / 51.0;
-        let x = -2.0 * 10.0 * p.ln();
-        let chi = ChiSquared::new(20.0).unwrap();
+        let x = -2.0 * 10.0 * (p.ln() + 1f64.ln());
+        let chi = ChiSquared::new(40.0).unwrap();
         assert!(-chi.sf(x).log10() < VOLUME_GATE);
     }
 
@@ -330,6 +376,6 @@ mod tests {
             }
             groups.push((a, start..hourly.len()));
         }
-        assert!(find(&hourly, &groups, |_| 1_000).is_empty());
+        assert!(find(&hourly, &groups).is_empty());
     }
 }
