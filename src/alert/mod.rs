@@ -301,7 +301,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
                     r.typical * 100.0
                 ),
                 Factor::Dormant => format!(
-                    "first activity after {} days; {:.0}% of the account's gaps are that long",
+                    "first activity after {} days; about {:.0}% of the account's gaps, or of other accounts' absences, are that long (the larger)",
                     r.observed,
                     r.typical * 100.0
                 ),
@@ -599,7 +599,7 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
     }
     if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Dormant) {
         s.push_str(&format!(
-            "; its first activity after {} quiet days (about {:.0}% of its gaps are that long)",
+            "; its first activity after {} quiet days (about {:.0}% of its gaps, or of other accounts' absences, are that long)",
             r.observed,
             r.typical * 100.0
         ));

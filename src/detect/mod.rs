@@ -24,7 +24,8 @@
 //!   windows (a stolen token sweeping many objects): the smoothed empirical share of windows
 //!   reading at least as many, without extrapolation.
 //! - **dormant**: the window's day follows a gap in the account's activity longer than its gaps
-//!   usually are (a departed or dormant account coming back), capped at [`DORMANT_CAP`].
+//!   usually are and than other accounts' absences usually are (a departed or dormant account
+//!   coming back, not a holiday), capped at [`DORMANT_CAP`].
 //!
 //! Severities map from the total score ([`Severity::from_score`]).
 
@@ -624,8 +625,9 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
             .filter(|m| days.iter().any(|w| m.of(w).is_some()))
             .collect();
         let mut found: Vec<Finding> = Vec::new();
+        let tests = runs::effective_measures(days, &measures);
         for &m in &measures {
-            for f in runs::find(days, m, cfg.floor(m), measures.len()) {
+            for f in runs::find(days, m, cfg.floor(m), tests) {
                 // One finding per run: where both measures find overlapping runs, the stronger.
                 match found.iter_mut().find(|g| {
                     g.window.start_ms < f.window.end_ms && f.window.start_ms < g.window.end_ms

@@ -116,9 +116,10 @@ struct Candidate {
 
 /// Run findings of one account from its daily windows (sorted by day), for one measure; `floor`
 /// is the bulk floor the heavy days' sum must reach. Scores are final (`-log10` of the
-/// Bonferroni-corrected probability, times `measures` for the measures tested); severities are
+/// Bonferroni-corrected probability, times `measures`, the effective number of measures tested,
+/// [`effective_measures`]); severities are
 /// set later.
-pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Finding> {
+pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Finding> {
     let active: Vec<(usize, f64)> = days
         .iter()
         .enumerate()
@@ -192,7 +193,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Fin
     let p99 = quantile(&sorted, 0.99).unwrap_or(0.0);
     kept.into_iter()
         .filter_map(|c| {
-            let p = (c.p * ends * measures as f64).min(1.0);
+            let p = (c.p * ends * measures).min(1.0);
             let score = -p.max(f64::MIN_POSITIVE).log10();
             (score >= VOLUME_GATE).then(|| {
                 let window = span_window(&days[active[c.first].0..=active[c.last].0]);
@@ -223,6 +224,50 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: usize) -> Vec<Fin
             })
         })
         .collect()
+}
+
+/// The effective number of independent tests when an account's runs are tested on both records
+/// and bytes: `2 - r^2`, with `r` the correlation of the two measures' `ln(1 + volume)` over the
+/// active days that have both (Nyholt's `M_eff = 1 + (M - 1)(1 - Var(lambda) / M)` for `M = 2`
+/// measures, whose correlation matrix has eigenvalues `1 +- r`). Where bytes follow records (a
+/// row is about as large as any other) the two tests are nearly one and the Bonferroni factor of
+/// 2 would throw away a third of a run's evidence (`log10 2` of a score of about 4); where they
+/// are unrelated it is 2. With one measure, or fewer than three days with both, or no spread in
+/// either: the number of measures.
+///
+/// Reference: D. R. Nyholt, "A simple correction for multiple testing for single-nucleotide
+/// polymorphisms in linkage disequilibrium with each other", Am. J. Hum. Genet. 74 (2004).
+pub fn effective_measures(days: &[Window], measures: &[Measure]) -> f64 {
+    let m = measures.len() as f64;
+    if measures.len() != 2 {
+        return m;
+    }
+    let pairs: Vec<(f64, f64)> = days
+        .iter()
+        .filter_map(|w| {
+            let a = measures[0].of(w).filter(|&v| v > 0)?;
+            let b = measures[1].of(w).filter(|&v| v > 0)?;
+            Some(((a as f64).ln_1p(), (b as f64).ln_1p()))
+        })
+        .collect();
+    if pairs.len() < 3 {
+        return m;
+    }
+    let n = pairs.len() as f64;
+    let (mx, my) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p.0 / n, y + p.1 / n));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for &(x, y) in &pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+        syy += (y - my) * (y - my);
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        return m;
+    }
+    let r = sxy / (sxx * syy).sqrt();
+    2.0 - r * r
 }
 
 /// Marks the runs that are an organisational period rather than one account's theft.
@@ -345,6 +390,30 @@ mod tests {
     }
 
     #[test]
+    fn effective_measures_by_hand() {
+        let both = |pairs: &[(i64, i64)]| -> Vec<Window> {
+            pairs
+                .iter()
+                .enumerate()
+                .map(|(d, &(r, b))| Window {
+                    bytes: Some(b),
+                    ..day(d as i32, r)
+                })
+                .collect()
+        };
+        let two = [Measure::Records, Measure::Bytes];
+        // Bytes equal to records: r = 1, so the two tests are one: 2 - 1 = 1.
+        let same = both(&[(10, 10), (200, 200), (3_000, 3_000), (40, 40)]);
+        assert!((effective_measures(&same, &two) - 1.0).abs() < 1e-12);
+        // Records a, b, a, b against bytes c, c, d, d: no covariance, r = 0: two tests.
+        let unrelated = both(&[(10, 1_000), (500, 1_000), (10, 90_000), (500, 90_000)]);
+        assert!((effective_measures(&unrelated, &two) - 2.0).abs() < 1e-12);
+        // One measure; too few days with both.
+        assert_eq!(effective_measures(&same, &two[..1]), 1.0);
+        assert_eq!(effective_measures(&same[..2], &two), 2.0);
+    }
+
+    #[test]
     fn hypergeometric_by_hand() {
         // Every drawn day heavy: C(M, x) / C(N, x). C(5,3)/C(20,3) = 10/1140.
         let p = hypergeometric_sf(3, 20, 5, 3);
@@ -376,7 +445,7 @@ mod tests {
             .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
             .collect();
         days.extend((40..45).map(|d| day(d, 5000)));
-        let f = find(&days, Measure::Records, 1000, 1);
+        let f = find(&days, Measure::Records, 1000, 1.0);
         assert_eq!(f.len(), 1);
         let r = &f[0];
         assert_eq!(r.window.kind, WindowKind::Run);
@@ -405,7 +474,7 @@ mod tests {
             for w in &mut days[first as usize..first as usize + 5] {
                 w.records = Some(5000);
             }
-            find(&days, Measure::Records, 1000, 1)
+            find(&days, Measure::Records, 1000, 1.0)
         };
         assert!(at(2).is_empty());
         // From the 7th active day (6 before it) the run loses its first day: days 7-10.
@@ -439,7 +508,7 @@ mod tests {
         for w in &mut days[first as usize..(first + len) as usize] {
             w.records = Some(5000);
         }
-        let mut f = find(&days, Measure::Records, 1000, 1).remove(0);
+        let mut f = find(&days, Measure::Records, 1000, 1.0).remove(0);
         f.window.account = account;
         f
     }
@@ -482,7 +551,7 @@ mod tests {
         for d in [4, 13, 22, 31, 40] {
             days[d].records = Some(5000);
         }
-        assert!(find(&days, Measure::Records, 1000, 1).is_empty());
+        assert!(find(&days, Measure::Records, 1000, 1.0).is_empty());
     }
 
     #[test]
@@ -497,7 +566,7 @@ mod tests {
         }
         let p: f64 = 84.0 / 14_190.0 * 8.0;
         assert!(-p.log10() < VOLUME_GATE);
-        assert!(find(&days, Measure::Records, 1000, 1).is_empty());
+        assert!(find(&days, Measure::Records, 1000, 1.0).is_empty());
     }
 
     #[test]
@@ -507,7 +576,7 @@ mod tests {
         for (d, r) in [(40, 5000), (41, 5000), (42, 900), (43, 5000), (44, 5000)] {
             days.push(day(d, r));
         }
-        let f = find(&days, Measure::Records, 1000, 1);
+        let f = find(&days, Measure::Records, 1000, 1.0);
         assert_eq!(f.len(), 1);
         let e = f[0].run.unwrap();
         assert_eq!((e.heavy_days, e.days), (4, 5));
@@ -522,13 +591,13 @@ mod tests {
         days.extend((15..20).map(|d| day(d, 5000)));
         assert_eq!(days.len(), 20);
         assert_eq!(
-            find(&days[1..], Measure::Records, 1000, 1).len(),
+            find(&days[1..], Measure::Records, 1000, 1.0).len(),
             0,
             "19 days"
         );
-        assert_eq!(find(&days, Measure::Records, 1000, 1).len(), 1, "20 days");
+        assert_eq!(find(&days, Measure::Records, 1000, 1.0).len(), 1, "20 days");
         assert!(
-            find(&days, Measure::Records, 30_000, 1).is_empty(),
+            find(&days, Measure::Records, 30_000, 1.0).is_empty(),
             "the heavy days sum to 25,000, under the floor"
         );
     }
