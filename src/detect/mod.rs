@@ -68,6 +68,9 @@ pub const NULL_TAIL_STEP: f64 = 0.85;
 pub const MIN_NULL_TAIL: usize = 25;
 /// Fewest windows above a threshold for its exponential fit to be tested (and so tried).
 pub const MIN_TESTED_TAIL: usize = 50;
+/// Smallest share of scored windows above a threshold tried: higher up, the windows above it
+/// are thefts as much as ordinary windows in a tenant with many incidents.
+pub const MIN_NULL_TAIL_SHARE: f64 = 0.01;
 /// Level at which the test of an exponential tail above a threshold rejects it.
 pub const TAIL_FIT_ALPHA: f64 = 0.01;
 /// Fewest daily windows of an account's own history for an account baseline.
@@ -354,11 +357,11 @@ pub struct Detection {
 /// bump in the scores' density, above which the tail is much heavier. An exponential fitted
 /// across the bump is too steep and puts the line too low. So thresholds are tried from the top
 /// [`NULL_TAIL_SHARE`] of windows upwards (each keeping [`NULL_TAIL_STEP`] of the last one's
-/// windows), and the first whose excesses pass a test of the exponential law is used. The test
+/// windows, down to the top [`MIN_NULL_TAIL_SHARE`]), and the first whose excesses pass a test of
+/// the exponential law is used; when none does, the highest tried. The test
 /// (Rényi): the normalised spacings `(k - i) (x_(i) - x_(i-1))` of `k` exponential excesses are
 /// independent exponentials of one rate, so within the trusted half they show no trend
-/// ([`tail::exponential_spacings_test`]); rejected below [`TAIL_FIT_ALPHA`]. When no threshold
-/// passes, the first is used.
+/// ([`tail::exponential_spacings_test`]); rejected below [`TAIL_FIT_ALPHA`].
 ///
 /// The line is never below the Bonferroni line `log10(N / budget)` ([`bonferroni_line`]): were
 /// every score an exact `-log10 p`, that line alone would keep the expected false alerts of `N`
@@ -433,18 +436,22 @@ impl AlertLine {
             let fits = tail::exponential_spacings_test(&excess, tail::TRUSTED_SHARE);
             Some((NullFit { s0, share, rate }, fits))
         };
-        let mut chosen = None;
+        // Thresholds from the top NULL_TAIL_SHARE up to the top MIN_NULL_TAIL_SHARE; the first
+        // whose excesses pass the test, else the highest tried (the most conservative).
+        let last = MIN_TESTED_TAIL.max((n as f64 * MIN_NULL_TAIL_SHARE).ceil() as usize);
+        let mut tried = None;
         let mut k = first;
-        while k >= MIN_TESTED_TAIL {
+        while k >= last {
             if let Some((fit, p)) = fit_above(k) {
-                if p >= TAIL_FIT_ALPHA {
-                    chosen = Some(fit);
+                let pass = p >= TAIL_FIT_ALPHA;
+                tried = Some(fit);
+                if pass {
                     break;
                 }
             }
             k = (k as f64 * NULL_TAIL_STEP).floor() as usize;
         }
-        let Some(fit) = chosen.or_else(|| fit_above(first).map(|f| f.0)) else {
+        let Some(fit) = tried.or_else(|| fit_above(first).map(|f| f.0)) else {
             return line;
         };
         let t = fit.s0 + (n as f64 * fit.share / budget).ln() / fit.rate;
@@ -1697,6 +1704,20 @@ mod tests {
         assert!(line.high > naive + 1.0, "{} vs {naive}", line.high);
         // Expected ordinary windows at the line: the budget.
         assert!((line.expected_at(line.high).unwrap() - 10.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn without_an_exponential_stretch_the_highest_threshold_tried_sets_the_line() {
+        // 9,500 scores evenly over [0, 1) and 500 evenly over [1, 2): above any threshold the
+        // excesses are evenly spaced, so their normalised spacings fall steadily and every
+        // threshold fails the test. Thresholds tried keep 500, 425, 361, 306, 260, 221, 187,
+        // 158, 134 and 113 windows (each 85% of the last, rounded down: 187 * 0.85 = 158.95;
+        // none under 1% of 10,000 = 100): the last, 113, is used.
+        let mut scores: Vec<f64> = (0..9_500).map(|i| f64::from(i) / 9_500.0).collect();
+        scores.extend((0..500).map(|i| 1.0 + f64::from(i) / 500.0));
+        let line = AlertLine::estimate(&scores, 100_000, 1.0);
+        let fit = line.fit.clone().unwrap();
+        assert!((fit.share - 113.0 / 10_000.0).abs() < 1e-12, "{fit:?}");
     }
 
     #[test]
