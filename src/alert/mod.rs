@@ -50,7 +50,8 @@
 //! `contribution` (points added to `score`), `observed` (volume; 1 for off-hours; number of new
 //! values; distinct objects; days since the previous activity; the run's volume; the ring's
 //! accounts), `typical` (median volume; activity rate at this hour; share of days bringing a new
-//! value; share of windows reading as many objects; share of earlier gaps at least that long;
+//! value; share of windows reading as many objects; share of gaps at least that long (the
+//! larger of the account's earlier gaps and other accounts' absences);
 //! the median day times the run's days; the share of the account's hours reading as much),
 //! `detail` (a short phrase).
 

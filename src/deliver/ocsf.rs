@@ -51,7 +51,7 @@
 //! | `volume` | `<measure> per <window_kind> window` | Volume Analysis | `HIGH_VOLUME` | median per window |
 //! | `run` | `<measure> over the run of active days` | Volume Analysis | `SURGE` | median day times the run's days |
 //! | `off_hours` | `active at this hour of the week (1 = yes)` | Time Pattern Analysis | `OFF_HOURS` | share of such days active at this hour |
-//! | `dormant` | `days since the previous activity` | Time Pattern Analysis | `UNUSUAL_TIME` | share of earlier gaps at least that long |
+//! | `dormant` | `days since the previous activity` | Time Pattern Analysis | `UNUSUAL_TIME` | share of gaps at least that long (the larger of the account's own and other accounts' absences) |
 //! | `new_ip` | `source IPs new to the account` | Frequency Analysis | `UNSEEN` | share of days bringing a new IP |
 //! | `new_client` | `clients new to the account` | Frequency Analysis | `UNSEEN` | share of days bringing a new client |
 //! | `new_objects` | `objects new to the account` | Frequency Analysis | `UNSEEN` | share of windows bringing as many |

@@ -139,7 +139,7 @@ fn observed_vs_typical(r: &ReasonOut, a: &Alert) -> String {
             percent(r.typical)
         ),
         "dormant" => format!(
-            "after {} idle days; {} of earlier gaps as long",
+            "after {} idle days; {} of gaps (its own, or other accounts' absences) as long",
             thousands(r.observed),
             percent(r.typical)
         ),
