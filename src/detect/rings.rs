@@ -18,6 +18,16 @@
 //! number of groups formed (Bonferroni), is the group's probability and `-log10` of it its
 //! score.
 //!
+//! The client is the third test. Stolen sessions are driven by the attacker's tooling, so
+//! members often bring a client new to them along with the address. How often an hour that
+//! brings a new address also brings a new client is measured on the rest of the organisation
+//! (all other accounts' such hours, Laplace-smoothed; and the group's days, shrunk towards that
+//! rate, so that an organisation-wide change of network and client on one day weighs nothing):
+//! `r`. If `m` of the `k` members bring a new client, `P(Binomial(k, r) >= m)` is the client
+//! probability, and Fisher's method combines it with the hours' (four degrees of freedom). It is
+//! one probability for the group, not one per member, and it is computed given that each
+//! member brought a new address, so travel with a second device does not count twice.
+//!
 //! No bulk floor applies: the floor keeps single windows too small to be a theft from costing an
 //! analyst an hour, but a ring's harm is the several accounts taken over, whatever they read so
 //! far (the rings read "only moderately above" each account's norm). Each member gets a
@@ -36,7 +46,7 @@ use super::{Factor, Finding, Measure, Reason, Scope, Severity, VolumeBaseline, V
 use crate::features::Window;
 use crate::ingest::time::{DAY_MS, HOUR_MS};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 /// Fewest accounts sharing a new address for a group.
@@ -53,8 +63,18 @@ pub struct RingEvidence {
     pub members: Vec<u32>,
     /// Groups formed in the run (the Bonferroni factor).
     pub groups: usize,
-    /// The group's Fisher probability, before the Bonferroni factor.
+    /// The group's probability, before the Bonferroni factor: Fisher's combination of
+    /// `hours_p` and `client_p`.
     pub fisher_p: f64,
+    /// Fisher's combination of the members' volume and hour-of-day tails.
+    pub hours_p: f64,
+    /// Members whose hours here also bring a client new to them.
+    pub with_client: usize,
+    /// How often an hour bringing a new address also brings a new client elsewhere (see
+    /// [`ClientRate::without`]).
+    pub client_rate: f64,
+    /// `P(Binomial(members, client_rate) >= with_client)`.
+    pub client_p: f64,
     /// This account's share of its active hours reading at least as much as its hour here.
     pub member_p: f64,
     /// This account's share of its other active hours at hours of day it works no more often
@@ -119,6 +139,98 @@ impl History {
     }
 }
 
+/// How often an hour that brings an account a new address also brings it a new client, over all
+/// accounts' hours after their first day: in all (`all`) and by UTC day (`by_day`), each as
+/// (hours bringing an address, of them also bringing a client).
+struct ClientRate {
+    all: (u32, u32),
+    by_day: BTreeMap<i64, (u32, u32)>,
+}
+
+impl ClientRate {
+    fn of(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> ClientRate {
+        let mut rate = ClientRate {
+            all: (0, 0),
+            by_day: BTreeMap::new(),
+        };
+        for (_, r) in groups {
+            let Some(first) = hourly.get(r.start).map(|w| w.start_ms) else {
+                continue;
+            };
+            for w in &hourly[r.clone()] {
+                if w.start_ms < first.saturating_add(DAY_MS) || w.new_ips.is_empty() {
+                    continue;
+                }
+                let client = u32::from(!w.new_clients.is_empty());
+                let day = rate
+                    .by_day
+                    .entry(w.start_ms.div_euclid(DAY_MS))
+                    .or_default();
+                for c in [&mut rate.all, day] {
+                    c.0 += 1;
+                    c.1 += client;
+                }
+            }
+        }
+        rate
+    }
+
+    /// The rate for a group whose hours are `hours` (indices into `hourly`), those hours taken
+    /// out: the larger of the Laplace-smoothed rate over all other hours, `r = (x + 1) / (n +
+    /// 1)`, and the rate on any day the group touches, `(x_d + w r) / (n_d + w)`, shrunk
+    /// towards `r` with the weight `w` of an average day's such hours (an organisation-wide
+    /// change of network and client on one day makes that day's rate high; a day of one such
+    /// hour says little).
+    fn without(&self, hourly: &[Window], hours: &[usize]) -> f64 {
+        let mut all = self.all;
+        let mut days: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
+        for &i in hours {
+            let w = &hourly[i];
+            let client = u32::from(!w.new_clients.is_empty());
+            let d = w.start_ms.div_euclid(DAY_MS);
+            let day = days
+                .entry(d)
+                .or_insert_with(|| self.by_day.get(&d).copied().unwrap_or_default());
+            for c in [&mut all, day] {
+                c.0 = c.0.saturating_sub(1);
+                c.1 = c.1.saturating_sub(client);
+            }
+        }
+        let overall = (f64::from(all.1) + 1.0) / (f64::from(all.0) + 1.0);
+        // A day's own rate is shrunk towards the overall one with the weight of an average
+        // day's hours (a day of one such hour says little).
+        let weight = f64::from(all.0) / self.by_day.len().max(1) as f64;
+        days.values()
+            .map(|d| (f64::from(d.1) + weight * overall) / (f64::from(d.0) + weight))
+            .fold(overall, f64::max)
+    }
+}
+
+/// `P(Binomial(n, p) >= m)`, summed exactly (`n` is a group's size, a few).
+fn binomial_tail(n: usize, m: usize, p: f64) -> f64 {
+    if m == 0 {
+        return 1.0;
+    }
+    let mut choose = 1.0f64;
+    let mut sum = 0.0;
+    for j in 0..=n {
+        if j > 0 {
+            choose *= (n - j + 1) as f64 / j as f64;
+        }
+        if j >= m {
+            sum += choose * p.powi(j as i32) * (1.0 - p).powi((n - j) as i32);
+        }
+    }
+    sum.min(1.0)
+}
+
+/// Fisher's combination of two independent probabilities: `P(chi2_4 >= -2 ln(a b))`, which for
+/// four degrees of freedom is `t (1 - ln t)` with `t = a b`.
+fn combine(a: f64, b: f64) -> f64 {
+    let t = (a * b).max(f64::MIN_POSITIVE);
+    (t * (1.0 - t.ln())).min(1.0)
+}
+
 /// Ring findings over all accounts' hourly windows; `groups` gives each account's range of
 /// `hourly` (windows of one account contiguous, in time order). Scores are final; severities are
 /// set later. Output in (account, start) order.
@@ -141,9 +253,13 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
         }
     }
     brought.sort_unstable();
+    let rate = ClientRate::of(hourly, groups);
 
     // Greedy groups along time, per address.
-    let mut found: Vec<(u32, Vec<(usize, usize)>)> = Vec::new();
+    // (address, members as (index in `groups`, window index), members bringing a new client,
+    // the client rate)
+    type Group = (u32, Vec<(usize, usize)>, usize, f64);
+    let mut found: Vec<Group> = Vec::new();
     let mut i = 0;
     while i < brought.len() {
         let (ip, t0, ..) = brought[i];
@@ -168,7 +284,19 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
                     None => members.push((g, w)),
                 }
             }
-            found.push((ip, members));
+            // The group's hours, each once, for the client rate's leave-out counts.
+            let mut hours: Vec<usize> = brought[i..=j].iter().map(|b| b.3).collect();
+            hours.sort_unstable();
+            hours.dedup();
+            let with_client = members
+                .iter()
+                .filter(|m| {
+                    brought[i..=j]
+                        .iter()
+                        .any(|b| b.2 == m.0 && !hourly[b.3].new_clients.is_empty())
+                })
+                .count();
+            found.push((ip, members, with_client, rate.without(hourly, &hours)));
             i = j + 1;
         } else {
             i += 1;
@@ -177,7 +305,7 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
 
     let n_groups = found.len();
     let mut out = Vec::new();
-    for (ip, members) in found {
+    for (ip, members, with_client, client_rate) in found {
         // Per member: the volume's tail and the hour of day's.
         let ps: Vec<(f64, f64)> = members
             .iter()
@@ -194,7 +322,19 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
         let Ok(chi) = ChiSquared::new(4.0 * ps.len() as f64) else {
             continue;
         };
-        let fisher_p = chi.sf(x);
+        let hours_p = chi.sf(x);
+        let client_p = binomial_tail(members.len(), with_client, client_rate);
+        let fisher_p = combine(hours_p, client_p);
+        tracing::debug!(
+            ip,
+            members = members.len(),
+            with_client,
+            client_rate,
+            hours_p,
+            client_p,
+            fisher_p,
+            "ring group"
+        );
         let p = (fisher_p * n_groups as f64).min(1.0);
         let score = -p.max(f64::MIN_POSITIVE).log10();
         if score < VOLUME_GATE {
@@ -230,6 +370,10 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
                     members: accounts.clone(),
                     groups: n_groups,
                     fisher_p,
+                    hours_p,
+                    with_client,
+                    client_rate,
+                    client_p,
                     member_p,
                     hour_p,
                     hours: h.sorted.len(),
@@ -299,7 +443,10 @@ mod tests {
             }
             sum += term;
         }
-        let want = (-half).exp() * sum;
+        let hours = (-half).exp() * sum;
+        // No member brings a new client: the client probability is 1, and Fisher's combination
+        // with it is hours (1 - ln hours).
+        let want = hours * (1.0 - hours.ln());
         for (a, g) in f.iter().enumerate() {
             assert_eq!(g.window.account, a as u32);
             assert_eq!(g.window.start_ms, (1300 + a as i64) * HOUR_MS);
@@ -357,6 +504,97 @@ mod tests {
         let x = -2.0 * 10.0 * (p.ln() + 1f64.ln());
         let chi = ChiSquared::new(40.0).unwrap();
         assert!(-chi.sf(x).log10() < VOLUME_GATE);
+    }
+
+    /// Accounts 0-2: 50 ordinary hours at 0 o'clock (10-59 records), then an hour of 0 records
+    /// at 0 o'clock on day 200 from the shared address, bringing a new client when `client`.
+    /// Accounts 3-42: the same 50 hours, then one hour from an address of their own (100 + k);
+    /// `on_day_200` of them at hours 4801.. of day 200 with a new client, the others on days
+    /// 51.. without one.
+    fn client_tenant(client: bool, on_day_200: usize) -> (Vec<Window>, Vec<(u32, Range<usize>)>) {
+        let mut hourly = Vec::new();
+        let mut groups = Vec::new();
+        for a in 0..43u32 {
+            let start = hourly.len();
+            hourly.extend((0..50).map(|d| hour(a, d * 24, 10 + d, false)));
+            let mut w = if a < 3 {
+                let mut w = hour(a, 4800, 0, true);
+                w.new_clients = if client { vec![1] } else { Vec::new() };
+                w
+            } else {
+                let k = (a - 3) as usize;
+                let mut w = if k < on_day_200 {
+                    let mut w = hour(a, 4801 + k as i64, 30, true);
+                    w.new_clients = vec![2];
+                    w
+                } else {
+                    hour(a, (51 + k as i64) * 24, 30, true)
+                };
+                w.new_ips = vec![100 + a];
+                w
+            };
+            w.account = a;
+            hourly.push(w);
+            groups.push((a, start..hourly.len()));
+        }
+        (hourly, groups)
+    }
+
+    #[test]
+    fn a_client_new_to_every_member_by_hand() {
+        // The members' hours are ordinary in volume (0 records: p = 1) and time of day (0
+        // o'clock, where all their other hours are: q = 51 / 51 = 1), so the hours' Fisher
+        // probability is 1. Elsewhere 40 hours bring a new address, none a new client: the
+        // rate is (0 + 1) / (40 + 1) = 1/41 (day 200 has none of those hours, so its rate is
+        // that too). All 3 members bring a new client: P(Binomial(3, 1/41) >= 3) = 41^-3 = t,
+        // combined with 1 by Fisher: t (1 - ln t) = 1.7616e-4, score 3.754.
+        let (hourly, groups) = client_tenant(true, 0);
+        let f = find(&hourly, &groups);
+        assert_eq!(f.len(), 3);
+        let t = 41f64.powi(-3);
+        let want = t * (1.0 - t.ln());
+        assert!((want - 1.7616e-4).abs() < 1e-8, "{want}");
+        for g in &f {
+            let e = g.ring.as_ref().unwrap();
+            assert_eq!((e.with_client, e.groups), (3, 1));
+            assert!((e.hours_p - 1.0).abs() < 1e-12, "{}", e.hours_p);
+            assert!((e.client_rate - 1.0 / 41.0).abs() < 1e-12);
+            assert!((e.client_p - t).abs() < 1e-15);
+            assert!((g.score + want.log10()).abs() < 1e-9, "{}", g.score);
+        }
+        // Without the client, nothing is unusual.
+        assert!(find(&client_tenant(false, 0).0, &client_tenant(false, 0).1).is_empty());
+    }
+
+    #[test]
+    fn a_day_when_new_addresses_bring_new_clients_everywhere_raises_the_rate() {
+        // 8 of the 40 other hours are on day 200, all with a new client; 32 on other days, none.
+        // Overall: r = (8 + 1) / (40 + 1) = 9/41. An average day has w = 40 / 33 such hours
+        // (33 days have any). Day 200, the group's hours taken out: (8 + w r) / (8 + w) =
+        // 0.8973, the larger. The group's client probability 0.8973^3 = 0.72: no finding.
+        let (hourly, groups) = client_tenant(true, 8);
+        let rate = ClientRate::of(&hourly, &groups);
+        assert_eq!(rate.all, (43, 11));
+        assert_eq!(rate.by_day.len(), 33);
+        let group: Vec<usize> = (0..3).map(|a| groups[a].1.end - 1).collect();
+        let r: f64 = 9.0 / 41.0;
+        let w: f64 = 40.0 / 33.0;
+        let want = (8.0 + w * r) / (8.0 + w);
+        assert!((want - 0.8973).abs() < 1e-4, "{want}");
+        assert!((rate.without(&hourly, &group) - want).abs() < 1e-12);
+        assert!(find(&hourly, &groups).is_empty());
+    }
+
+    #[test]
+    fn binomial_tail_by_hand() {
+        assert_eq!(binomial_tail(3, 0, 0.2), 1.0);
+        // P(X >= 2) for Binomial(3, 0.2) = 3 * 0.04 * 0.8 + 0.008 = 0.104.
+        assert!((binomial_tail(3, 2, 0.2) - 0.104).abs() < 1e-12);
+        assert!((binomial_tail(4, 4, 0.5) - 0.0625).abs() < 1e-12);
+        // Fisher's two-probability combination: chi-square with 4 degrees of freedom at
+        // -2 ln(0.01 * 0.1) = 13.8155: e^(-6.9078) (1 + 6.9078) = 0.0079078.
+        assert!((combine(0.01, 0.1) - 0.0079078).abs() < 1e-6);
+        assert_eq!(combine(1.0, 1.0), 1.0);
     }
 
     #[test]
