@@ -230,6 +230,7 @@ mod tests {
                 start_ms: start,
                 end_ms: start + H,
                 events: 1,
+                exports: 0,
                 records: Some(5_000),
                 bytes: None,
                 distinct_objects: 1,

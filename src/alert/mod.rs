@@ -307,15 +307,22 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
                     r.typical * 100.0
                 ),
                 Factor::Run => match lead.run {
-                    Some(e) => format!(
-                        "{} of {} consecutive active days read at least {} each ({}x the median day); {} of the account's {} active days read that much",
-                        e.heavy_days,
-                        e.days,
-                        amount(e.threshold, measure),
-                        ratio_text(e.threshold, b.median),
-                        e.days_at_least,
-                        e.active_days
-                    ),
+                    Some(e) => {
+                        let verb = if measure == "exports" { "made" } else { "read" };
+                        let median = if b.median > 0.0 {
+                            format!("{}x the median day", ratio_text(e.threshold, b.median))
+                        } else {
+                            format!("the median day has no {measure}")
+                        };
+                        format!(
+                            "{} of {} consecutive active days {verb} at least {} each ({median}); {} of the account's {} active days {verb} that many",
+                            e.heavy_days,
+                            e.days,
+                            amount(e.threshold, measure),
+                            e.days_at_least,
+                            e.active_days
+                        )
+                    }
                     None => String::new(),
                 },
                 Factor::SharedIp => match &lead.ring {
@@ -514,8 +521,23 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         } else {
             String::new()
         };
+        let exports = b.measure.as_str() == "exports";
+        let vs_median = if b.median > 0.0 {
+            format!(
+                "{}x its median day ({})",
+                ratio_text(e.threshold, b.median),
+                amount(b.median, &b.measure)
+            )
+        } else {
+            format!("where its median day has no {}", b.measure)
+        };
+        let how = if exports {
+            "made that many exports"
+        } else {
+            "read that much"
+        };
         return format!(
-            "{} read {volume} in {} events over {} active days from {} to {} ({}): on {} of them at least {} a day, {}x its median day ({}); only {} of its other {} active days read that much (chance {:.1e} that its heaviest days fall together like this).{period}",
+            "{} read {volume} in {} events over {} active days from {} to {} ({}): on {} of them at least {} a day, {vs_median}; only {} of its other {} active days {how} (chance {:.1e} that its heaviest days fall together like this).{period}",
             neutralize(&display_account(a)),
             thousands(a.events as f64),
             e.days,
@@ -524,8 +546,6 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             tz.name(),
             e.heavy_days,
             amount(e.threshold, &b.measure),
-            ratio_text(e.threshold, b.median),
-            amount(b.median, &b.measure),
             e.days_at_least - e.heavy_days,
             e.active_days - e.days,
             b.tail_probability,

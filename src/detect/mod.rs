@@ -146,6 +146,8 @@ impl DetectConfig {
         match m {
             Measure::Records => self.min_records,
             Measure::Bytes => self.min_bytes,
+            // A run of exports is held to the floors of what it read (see `detect`).
+            Measure::Exports => 0,
         }
     }
 }
@@ -166,6 +168,9 @@ impl Default for DetectConfig {
 pub enum Measure {
     Records,
     Bytes,
+    /// The number of export events (`Window::exports`): only runs of heavy days are tested
+    /// on it (a theft split into many small exports).
+    Exports,
 }
 
 impl Measure {
@@ -173,12 +178,14 @@ impl Measure {
         match self {
             Measure::Records => w.records,
             Measure::Bytes => w.bytes,
+            Measure::Exports => (w.exports > 0).then_some(w.exports as i64),
         }
     }
     pub fn as_str(self) -> &'static str {
         match self {
             Measure::Records => "records",
             Measure::Bytes => "bytes",
+            Measure::Exports => "exports",
         }
     }
 }
@@ -627,7 +634,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     }
     for (account, range) in &daily_groups {
         let days = &features.daily[range.clone()];
-        let measures: Vec<Measure> = [Measure::Records, Measure::Bytes]
+        let measures: Vec<Measure> = [Measure::Records, Measure::Bytes, Measure::Exports]
             .into_iter()
             .filter(|m| days.iter().any(|w| m.of(w).is_some()))
             .collect();
@@ -635,6 +642,10 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         let tests = runs::effective_measures(days, &measures);
         for &m in &measures {
             for f in runs::find(days, m, cfg.floor(m), tests) {
+                // A run of exports must also have read what a bulk export reads.
+                if m == Measure::Exports && !is_bulk(&f.window, cfg) {
+                    continue;
+                }
                 // One finding per run: where both measures find overlapping runs, the stronger.
                 match found.iter_mut().find(|g| {
                     g.window.start_ms < f.window.end_ms && f.window.start_ms < g.window.end_ms
@@ -967,11 +978,7 @@ fn score_window(
     ctx: &Context<'_>,
 ) -> Finding {
     let volume_score = (-baseline.tail_probability.log10()).max(0.0);
-    let observed = match baseline.measure {
-        Measure::Records => w.records,
-        Measure::Bytes => w.bytes,
-    }
-    .unwrap_or(0) as f64;
+    let observed = baseline.measure.of(w).unwrap_or(0) as f64;
     let mut reasons = vec![Reason {
         factor: Factor::Volume,
         contribution: volume_score,
@@ -1615,6 +1622,7 @@ mod tests {
             start_ms: start_h * HOUR_MS,
             end_ms: (start_h + 1) * HOUR_MS,
             events: 1,
+            exports: 0,
             records: Some(1),
             bytes: None,
             distinct_objects: 1,

@@ -399,6 +399,7 @@ mod tests {
             start_ms: h * HOUR_MS,
             end_ms: (h + 1) * HOUR_MS,
             events: 3,
+            exports: 0,
             records: Some(records),
             bytes: None,
             distinct_objects: 1,

@@ -1,7 +1,7 @@
 //! Runs of heavy days: low-and-slow theft, a few times an account's norm for several days, no
 //! single hour or day remarkable on its own.
 //!
-//! Method. Take an account's `N` active days (days it read data, by the measure) and call a
+//! Method. Take an account's `N` active days (days it read data, by the measure; for the count of exports, every day it did anything) and call a
 //! day *heavy* when it read at least [`RUN_GATE`] times the account's median active day. A
 //! candidate run starts and ends on heavy days, spans at most [`RUN_MAX_DAYS`] active days and
 //! [`RUN_MAX_SPAN_DAYS`] calendar days, and holds `x >= 3` heavy days among its `n` active
@@ -106,6 +106,16 @@ pub fn hypergeometric_sf(x: u64, population: u64, successes: u64, draws: u64) ->
         .min(1.0)
 }
 
+/// A day's value for the run test, `None` when the day is not one of the account's active days
+/// for the measure: records and bytes count the days that read some; exports count every day
+/// the account did anything, a day without exports being an observation of none.
+fn day_value(w: &Window, m: Measure) -> Option<i64> {
+    match m {
+        Measure::Exports => (w.events > 0).then_some(w.exports as i64),
+        _ => m.of(w).filter(|&v| v > 0),
+    }
+}
+
 /// The best run starting at each heavy day, before overlaps are resolved.
 struct Candidate {
     p: f64,
@@ -123,7 +133,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
     let active: Vec<(usize, f64)> = days
         .iter()
         .enumerate()
-        .filter_map(|(i, w)| m.of(w).filter(|&v| v > 0).map(|v| (i, v as f64)))
+        .filter_map(|(i, w)| day_value(w, m).map(|v| (i, v as f64)))
         .collect();
     let n_active = active.len();
     if n_active < RUN_MIN_ACTIVE_DAYS {
@@ -226,32 +236,48 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
         .collect()
 }
 
-/// The effective number of independent tests when an account's runs are tested on both records
-/// and bytes: `2 - r^2`, with `r` the correlation of the two measures' `ln(1 + volume)` over the
-/// active days that have both (Nyholt's `M_eff = 1 + (M - 1)(1 - Var(lambda) / M)` for `M = 2`
-/// measures, whose correlation matrix has eigenvalues `1 +- r`). Where bytes follow records (a
-/// row is about as large as any other) the two tests are nearly one and the Bonferroni factor of
-/// 2 would throw away a third of a run's evidence (`log10 2` of a score of about 4); where they
-/// are unrelated it is 2. With one measure, or fewer than three days with both, or no spread in
-/// either: the number of measures.
+/// The effective number of independent tests when an account's runs are tested on several
+/// measures (records, bytes, exports): Nyholt's `M_eff = 1 + (M - 1)(1 - Var(lambda) / M)`,
+/// where `lambda` are the eigenvalues of the measures' correlation matrix `R`. Their sum is `M`
+/// and the sum of their squares is the trace of `R^2`, `M + 2 sum_{i<j} r_ij^2`, so `Var(lambda)
+/// = 2 sum_{i<j} r_ij^2 / (M - 1)` and `M_eff = M - 2 sum_{i<j} r_ij^2 / M` (for two measures,
+/// `2 - r^2`). Each `r_ij` is the correlation of `ln(1 + value)` of the two measures over the
+/// active days that have both; a pair with fewer than three such days, or no spread in either,
+/// counts as uncorrelated. Where bytes follow records (a row is about as large as any other),
+/// or exports follow records (one object per export, as S3 reads are counted), the tests are
+/// nearly one and a Bonferroni factor of `M` would throw evidence away; where they are
+/// unrelated it is `M`.
 ///
 /// Reference: D. R. Nyholt, "A simple correction for multiple testing for single-nucleotide
 /// polymorphisms in linkage disequilibrium with each other", Am. J. Hum. Genet. 74 (2004).
 pub fn effective_measures(days: &[Window], measures: &[Measure]) -> f64 {
     let m = measures.len() as f64;
-    if measures.len() != 2 {
-        return m;
+    let mut sum_r2 = 0.0;
+    for (i, a) in measures.iter().enumerate() {
+        for b in &measures[i + 1..] {
+            let r = correlation(days, *a, *b);
+            sum_r2 += r * r;
+        }
     }
+    if measures.is_empty() {
+        return 0.0;
+    }
+    m - 2.0 * sum_r2 / m
+}
+
+/// The correlation of two measures' `ln(1 + value)` over the days that have both (0 with fewer
+/// than three such days or no spread).
+fn correlation(days: &[Window], a: Measure, b: Measure) -> f64 {
     let pairs: Vec<(f64, f64)> = days
         .iter()
         .filter_map(|w| {
-            let a = measures[0].of(w).filter(|&v| v > 0)?;
-            let b = measures[1].of(w).filter(|&v| v > 0)?;
-            Some(((a as f64).ln_1p(), (b as f64).ln_1p()))
+            let x = a.of(w).filter(|&v| v > 0)?;
+            let y = b.of(w).filter(|&v| v > 0)?;
+            Some(((x as f64).ln_1p(), (y as f64).ln_1p()))
         })
         .collect();
     if pairs.len() < 3 {
-        return m;
+        return 0.0;
     }
     let n = pairs.len() as f64;
     let (mx, my) = pairs
@@ -264,10 +290,9 @@ pub fn effective_measures(days: &[Window], measures: &[Measure]) -> f64 {
         syy += (y - my) * (y - my);
     }
     if sxx <= 0.0 || syy <= 0.0 {
-        return m;
+        return 0.0;
     }
-    let r = sxy / (sxx * syy).sqrt();
-    2.0 - r * r
+    sxy / (sxx * syy).sqrt()
 }
 
 /// Marks the runs that are an organisational period rather than one account's theft.
@@ -353,6 +378,7 @@ fn span_window(days: &[Window]) -> Window {
         start_ms: first.start_ms,
         end_ms: last.end_ms,
         events: days.iter().map(|w| w.events).sum(),
+        exports: days.iter().map(|w| w.exports).sum(),
         records: sum(|w| w.records),
         bytes: sum(|w| w.bytes),
         distinct_objects: days.iter().map(|w| w.distinct_objects).max().unwrap_or(0),
@@ -377,6 +403,7 @@ mod tests {
             start_ms: i64::from(d) * DAY_MS,
             end_ms: i64::from(d + 1) * DAY_MS,
             events: 10,
+            exports: 0,
             records: Some(records),
             bytes: None,
             distinct_objects: 1,
@@ -411,6 +438,50 @@ mod tests {
         // One measure; too few days with both.
         assert_eq!(effective_measures(&same, &two[..1]), 1.0);
         assert_eq!(effective_measures(&same[..2], &two), 2.0);
+    }
+
+    #[test]
+    fn effective_measures_of_three_by_hand() {
+        // Records a, b, a, b; bytes c, c, d, d (r = 0 with records); exports equal to records
+        // (r = 1), so r = 0 with bytes too. M_eff = 3 - 2 (1 + 0 + 0) / 3 = 7/3.
+        let days: Vec<Window> = [(10, 1_000), (500, 1_000), (10, 90_000), (500, 90_000)]
+            .iter()
+            .enumerate()
+            .map(|(d, &(r, b))| Window {
+                bytes: Some(b),
+                exports: r as u64,
+                ..day(d as i32, r)
+            })
+            .collect();
+        let three = [Measure::Records, Measure::Bytes, Measure::Exports];
+        assert!((effective_measures(&days, &three) - 7.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_run_of_many_exports_counts_days_without_exports() {
+        // 30 days of 1 export and 10 active days of none, then 4 days of 20 exports: 44 active
+        // days (a day without exports is one), median 1, so only the four are heavy (>= 2).
+        // They are the four largest of 44: p = 1 / C(44, 4) = 1 / 135,751, times 8 ends.
+        let mut days: Vec<Window> = (0..40)
+            .map(|d| Window {
+                exports: u64::from(d % 4 != 0),
+                ..day(d, 100)
+            })
+            .collect();
+        days.extend((40..44).map(|d| Window {
+            exports: 20,
+            ..day(d, 100)
+        }));
+        let f = find(&days, Measure::Exports, 0, 1.0);
+        assert_eq!(f.len(), 1);
+        let want = 8.0 / 135_751.0;
+        assert!((f[0].baseline.tail_probability - want).abs() < 1e-15);
+        assert!((f[0].score + want.log10()).abs() < 1e-9);
+        let e = f[0].run.unwrap();
+        assert_eq!((e.heavy_days, e.days, e.active_days), (4, 4, 44));
+        assert_eq!(f[0].window.exports, 80);
+        // Counting only days with exports (34) would have made it 1 / C(34, 4): weaker.
+        assert!(want < 8.0 / 46_376.0);
     }
 
     #[test]

@@ -144,6 +144,7 @@ mod tests {
             start_ms: 0,
             end_ms: 0,
             events: 1,
+            exports: 0,
             records: Some(1),
             bytes: None,
             distinct_objects: 0,

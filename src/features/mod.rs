@@ -46,6 +46,9 @@ pub struct Window {
     pub start_ms: i64,
     pub end_ms: i64,
     pub events: u64,
+    /// Events whose action is an export (`ingest::event::is_export_action`), an event logged
+    /// again under a volume-once key counted once.
+    pub exports: u64,
     /// Sum of records; `None` when no event of the window gave a record count.
     pub records: Option<i64>,
     /// Sum of bytes; `None` when no event of the window gave a byte count.
@@ -309,6 +312,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
             start_ms: h * HOUR_MS,
             end_ms: (h + 1) * HOUR_MS,
             events: agg.events,
+            exports: agg.exports,
             records: agg.records,
             bytes: agg.bytes,
             distinct_objects: agg.objects,
@@ -347,6 +351,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
             start_ms,
             end_ms: local_day_start_ms(tz, d + 1),
             events: agg.events,
+            exports: agg.exports,
             records: agg.records,
             bytes: agg.bytes,
             distinct_objects: agg.objects,
@@ -364,6 +369,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
 
 struct Agg {
     events: u64,
+    exports: u64,
     records: Option<i64>,
     bytes: Option<i64>,
     objects: u32,
@@ -379,6 +385,7 @@ fn aggregate(lf: &LazyFrame, window: &str) -> PolarsResult<Vec<(u32, i64, Agg)>>
         ])
         .agg([
             len().alias("events"),
+            col(c::EXPORT).cast(DataType::UInt64).sum().alias("exports"),
             col(c::RECORDS).sum().alias("records"),
             col(c::RECORDS).count().alias("records_given"),
             col(c::BYTES).sum().alias("bytes"),
@@ -393,6 +400,8 @@ fn aggregate(lf: &LazyFrame, window: &str) -> PolarsResult<Vec<(u32, i64, Agg)>>
     let w = df.column("w")?.i64()?;
     let events = df.column("events")?.cast(&DataType::UInt64)?;
     let events = events.u64()?;
+    let exports = df.column("exports")?.cast(&DataType::UInt64)?;
+    let exports = exports.u64()?;
     let records = df.column("records")?.i64()?;
     let records_given = df.column("records_given")?.cast(&DataType::UInt64)?;
     let records_given = records_given.u64()?;
@@ -412,6 +421,7 @@ fn aggregate(lf: &LazyFrame, window: &str) -> PolarsResult<Vec<(u32, i64, Agg)>>
             w.get(i).unwrap_or(0),
             Agg {
                 events: events.get(i).unwrap_or(0),
+                exports: exports.get(i).unwrap_or(0),
                 records: given(records_given, records),
                 bytes: given(bytes_given, bytes),
                 objects: objects.get(i).unwrap_or(0),
@@ -483,6 +493,71 @@ mod tests {
             t.push(s, f, &e);
         }
         t
+    }
+
+    #[test]
+    fn exports_are_counted_the_same_streamed_and_in_memory_once_per_key() {
+        use crate::ingest::event::EventSink;
+        // Hour 9: two report exports, a query, a download; hour 10: a bulk job logged three
+        // times under one key (counted once, in the hour of its largest report, 10:40) and
+        // an S3 GetObject. By hand: hour 9 has 3 exports, hour 10 has 2, the day 5.
+        let rows: [(&str, &str, Option<i64>, Option<&str>); 7] = [
+            ("2025-01-06T09:10:00Z", "report_export", Some(5), None),
+            ("2025-01-06T09:20:00Z", "ReportExport", None, None),
+            ("2025-01-06T09:30:00Z", "API:query", Some(9), None),
+            ("2025-01-06T09:40:00Z", "FileDownloaded", None, None),
+            (
+                "2025-01-06T10:10:00Z",
+                "BulkApi2:query",
+                Some(10),
+                Some("job"),
+            ),
+            (
+                "2025-01-06T10:40:00Z",
+                "BulkApi2:query",
+                Some(30),
+                Some("job"),
+            ),
+            ("2025-01-06T10:50:00Z", "GetObject", Some(1), None),
+        ];
+        let mut table = EventTable::default();
+        let mut sink = stream::WindowSink::default();
+        for sink in [&mut table as &mut dyn EventSink, &mut sink] {
+            let f = sink.names().add_file("t");
+            let s = sink.names().source_code("generic");
+            for &(ts, action, records, key) in &rows {
+                let e = RawEvent {
+                    time_ms: parse_timestamp(ts).unwrap(),
+                    account: "a",
+                    action,
+                    records,
+                    ..Default::default()
+                };
+                match key {
+                    Some(k) => sink.push_once(s, f, k, &e),
+                    None => sink.push(s, f, &e),
+                }
+            }
+            // A late, smaller report of the job: not counted again.
+            let e = RawEvent {
+                time_ms: parse_timestamp("2025-01-06T10:55:00Z").unwrap(),
+                account: "a",
+                action: "BulkApi2:query",
+                records: Some(20),
+                ..Default::default()
+            };
+            sink.push_once(s, f, "job", &e);
+        }
+        let cfg = FeatureConfig::default();
+        let memory = compute(&table, &cfg).unwrap();
+        let streamed = sink.finish(&cfg).features;
+        for f in [&memory, &streamed] {
+            let hours: Vec<(u64, u64)> = f.hourly.iter().map(|w| (w.events, w.exports)).collect();
+            assert_eq!(hours, [(4, 3), (4, 2)]);
+            assert_eq!(f.daily.len(), 1);
+            assert_eq!((f.daily[0].events, f.daily[0].exports), (8, 5));
+        }
+        assert_eq!(memory.hourly, streamed.hourly);
     }
 
     #[test]

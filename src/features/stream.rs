@@ -29,7 +29,7 @@ use super::{
     local_day_start_ms, local_hour, Activity, Evidence, FeatureConfig, Features, LocalHour, Span,
     Window, WindowKind, NOVELTY_BAND_MS,
 };
-use crate::ingest::event::{once_replaces, EventSink, FastMap, Names, RawEvent};
+use crate::ingest::event::{once_replaces, EventSink, ExportActions, FastMap, Names, RawEvent};
 use crate::ingest::time::HOUR_MS;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -40,6 +40,8 @@ struct Bucket {
     account: u32,
     hour: i64,
     events: u64,
+    /// Events whose action is an export (see `Window::exports`).
+    exports: u64,
     records: i64,
     records_given: u64,
     bytes: i64,
@@ -81,6 +83,8 @@ impl Seen {
 struct Carrier {
     bucket: u32,
     object: u32,
+    /// Whether the report was counted as an export.
+    export: bool,
     records: Option<i64>,
     bytes: Option<i64>,
 }
@@ -97,6 +101,7 @@ pub struct WindowSink {
     ips: FastMap<(u32, u32), Seen>,
     clients: FastMap<(u32, u32), Seen>,
     once: FastMap<u128, Carrier>,
+    export_actions: ExportActions,
 }
 
 fn once_key(key: &str) -> u128 {
@@ -120,10 +125,11 @@ impl EventSink for WindowSink {
     }
 
     fn push_once(&mut self, source: u32, file: u32, key: &str, e: &RawEvent<'_>) {
-        let (bucket, object) = self.add(source, file, e);
+        let (bucket, object, export) = self.add(source, file, e);
         let c = Carrier {
             bucket,
             object,
+            export,
             records: e.records,
             bytes: e.bytes,
         };
@@ -146,16 +152,20 @@ impl WindowSink {
         b
     }
 
-    /// Folds one event in; returns its bucket and object code.
-    fn add(&mut self, source: u32, file: u32, e: &RawEvent<'_>) -> (u32, u32) {
+    /// Folds one event in; returns its bucket, its object code and whether it is an export.
+    fn add(&mut self, source: u32, file: u32, e: &RawEvent<'_>) -> (u32, u32, bool) {
         let n = &mut self.names;
         let account = n.account_code(source, e.account);
+        let action = n.actions.intern(e.action);
+        let export = self.export_actions.get(action, &self.names);
+        let n = &mut self.names;
         let object = n.objects.intern(e.object);
         let ip = n.ips.intern(e.src_ip);
         let client = n.clients.intern(e.client);
         let b = self.bucket(account, e.time_ms.div_euclid(HOUR_MS));
         let bk = &mut self.buckets[b as usize];
         bk.events += 1;
+        bk.exports += u64::from(export);
         if let Some(r) = e.records {
             bk.records += r;
             bk.records_given += 1;
@@ -175,12 +185,13 @@ impl WindowSink {
         if client != 0 {
             merge_into(&mut self.clients, (b, client), &seen);
         }
-        (b, object)
+        (b, object, export)
     }
 
     /// Takes a report's volume back out of its bucket (another report of its key carries it).
     fn drop_volume(&mut self, c: &Carrier) {
         let bk = &mut self.buckets[c.bucket as usize];
+        bk.exports -= u64::from(c.export);
         if let Some(r) = c.records {
             bk.records -= r;
             bk.records_given -= 1;
@@ -219,6 +230,7 @@ impl WindowSink {
                 let b = self.bucket(r.accounts[o.account as usize], o.hour);
                 let bk = &mut self.buckets[b as usize];
                 bk.events += o.events;
+                bk.exports += o.exports;
                 bk.records += o.records;
                 bk.records_given += o.records_given;
                 bk.bytes += o.bytes;
@@ -346,10 +358,11 @@ impl WindowSink {
                 let first = members[0] as usize;
                 let (account, day) = (self.buckets[first].account, local[first].day);
                 let (mut events, mut records, mut records_given) = (0u64, 0i64, 0u64);
-                let (mut bytes, mut bytes_given) = (0i64, 0u64);
+                let (mut bytes, mut bytes_given, mut exports) = (0i64, 0u64, 0u64);
                 for &b in members {
                     let bk = &self.buckets[b as usize];
                     events += bk.events;
+                    exports += bk.exports;
                     records += bk.records;
                     records_given += bk.records_given;
                     bytes += bk.bytes;
@@ -363,6 +376,7 @@ impl WindowSink {
                     start_ms,
                     end_ms: local_day_start_ms(tz, day + 1),
                     events,
+                    exports,
                     records: (records_given > 0).then_some(records),
                     bytes: (bytes_given > 0).then_some(bytes),
                     distinct_objects: distinct_day[g],
@@ -390,6 +404,7 @@ impl WindowSink {
                     start_ms: b.hour * HOUR_MS,
                     end_ms: (b.hour + 1) * HOUR_MS,
                     events: b.events,
+                    exports: b.exports,
                     records: (b.records_given > 0).then_some(b.records),
                     bytes: (b.bytes_given > 0).then_some(b.bytes),
                     distinct_objects: distinct[i],

@@ -12,6 +12,7 @@
 //! | `src_ip`  | u32 dictionary  | client address                                             |
 //! | `client`  | u32 dictionary  | user agent or application                                  |
 //! | `file`    | u32             | index of the input file the row came from                  |
+//! | `export`  | bool            | the action is an export ([`is_export_action`]), counted once |
 //!
 //! Strings are interned: each distinct value is stored once in a [`Dict`] and rows carry its
 //! `u32` code, so group-bys run on integers and memory grows with the number of distinct
@@ -39,6 +40,7 @@ pub mod col_name {
     pub const SRC_IP: &str = "src_ip";
     pub const CLIENT: &str = "client";
     pub const FILE: &str = "file";
+    pub const EXPORT: &str = "export";
 }
 
 /// A string dictionary: value <-> dense `u32` code. Code 0 is always the empty string.
@@ -297,6 +299,44 @@ pub trait EventSink {
     fn push_once(&mut self, source: u32, file: u32, key: &str, e: &RawEvent<'_>);
 }
 
+/// Words that mark an action as an *export*: data delivered out of the platform in bulk (a
+/// report export, a download, a bulk job, an unload, an extract; S3's `GetObject`), matched
+/// anywhere in the action's name, ignoring case. Exports are counted per window
+/// (`features::Window::exports`): a thief who splits a theft into many small exports changes
+/// that count far more than the account's record total.
+pub const EXPORT_WORDS: [&str; 6] = [
+    "export",
+    "download",
+    "bulk",
+    "unload",
+    "extract",
+    "getobject",
+];
+
+/// Whether an action's name marks it as an export ([`EXPORT_WORDS`]).
+pub fn is_export_action(action: &str) -> bool {
+    let a = action.as_bytes();
+    EXPORT_WORDS.iter().any(|w| {
+        a.windows(w.len())
+            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    })
+}
+
+/// [`is_export_action`] by action code, remembered: codes are dense, so a vector.
+#[derive(Debug, Clone, Default)]
+pub struct ExportActions(Vec<Option<bool>>);
+
+impl ExportActions {
+    /// Whether action `code` (of `names`' dictionary) is an export.
+    pub fn get(&mut self, code: u32, names: &Names) -> bool {
+        let i = code as usize;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        *self.0[i].get_or_insert_with(|| is_export_action(names.actions.get(code)))
+    }
+}
+
 /// Of two reports of one volume-once key, whether the later (`new`) replaces the earlier: only
 /// when strictly larger (records first, then bytes; a missing count is smaller than any), so
 /// ties keep the earlier one.
@@ -319,7 +359,11 @@ pub struct EventTable {
     pub src_ip: Vec<u32>,
     pub client: Vec<u32>,
     pub file: Vec<u32>,
+    /// Whether the row counts as an export ([`is_export_action`]); of the rows sharing a
+    /// volume-once key, only the one carrying its volume can.
+    pub export: Vec<bool>,
     pub names: Names,
+    exports: ExportActions,
     /// Keys of events whose volume must count once (e.g. a bulk job logged at every state
     /// change, or the same event in two overlapping exports) -> the row that carries it.
     once: HashMap<String, usize>,
@@ -366,13 +410,16 @@ impl EventTable {
         self.time.push(e.time_ms);
         self.account.push(account);
         self.source.push(source);
-        self.action.push(n.actions.intern(e.action));
+        let action = n.actions.intern(e.action);
+        self.action.push(action);
         self.object.push(n.objects.intern(e.object));
         self.records.push(e.records);
         self.bytes.push(e.bytes);
         self.src_ip.push(n.ips.intern(e.src_ip));
         self.client.push(n.clients.intern(e.client));
         self.file.push(file);
+        let export = self.exports.get(action, &self.names);
+        self.export.push(export);
     }
 
     /// Appends an event whose volume counts once per `key`, the largest reported: a job logged
@@ -401,6 +448,7 @@ impl EventTable {
         };
         self.records[drop] = None;
         self.bytes[drop] = None;
+        self.export[drop] = false;
         if let Some(v) = self.once.get_mut(key) {
             *v = keep;
         }
@@ -442,6 +490,7 @@ impl EventTable {
         self.client.extend(map(&other.client, &r.clients));
         self.file
             .extend(other.file.into_iter().map(|f| f + r.file_base));
+        self.export.extend(other.export);
         for (prev, row, key) in again {
             self.keep_larger(prev, row, &key);
         }
@@ -461,6 +510,7 @@ impl EventTable {
             Column::new(SRC_IP.into(), &self.src_ip),
             Column::new(CLIENT.into(), &self.client),
             Column::new(FILE.into(), &self.file),
+            Column::new(EXPORT.into(), &self.export),
         ];
         DataFrame::new(self.len(), cols)
     }
@@ -477,6 +527,35 @@ mod tests {
             src_ip: ip,
             records: Some(5),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn export_actions_by_name() {
+        for a in [
+            "report_export",
+            "ReportExport",
+            "bulk_export",
+            "BulkApi2:query",
+            "download",
+            "FileDownloaded",
+            "GetObject",
+            "UNLOAD",
+            "extract",
+        ] {
+            assert!(is_export_action(a), "{a}");
+        }
+        for a in [
+            "",
+            "query",
+            "API:query",
+            "Report",
+            "ListObjects",
+            "FileAccessed",
+            "SELECT",
+            "exp",
+        ] {
+            assert!(!is_export_action(a), "{a}");
         }
     }
 
@@ -589,6 +668,6 @@ mod tests {
         assert_eq!(a.files[a.file[1] as usize], "b.csv");
         let df = a.to_dataframe().unwrap();
         assert_eq!(df.height(), 3);
-        assert_eq!(df.width(), 10);
+        assert_eq!(df.width(), 11, "one column per `col_name`");
     }
 }
