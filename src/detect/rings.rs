@@ -148,31 +148,24 @@ struct ClientRate {
 }
 
 impl ClientRate {
-    fn of(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> ClientRate {
-        let mut rate = ClientRate {
+    fn new() -> ClientRate {
+        ClientRate {
             all: (0, 0),
             by_day: BTreeMap::new(),
-        };
-        for (_, r) in groups {
-            let Some(first) = hourly.get(r.start).map(|w| w.start_ms) else {
-                continue;
-            };
-            for w in &hourly[r.clone()] {
-                if w.start_ms < first.saturating_add(DAY_MS) || w.new_ips.is_empty() {
-                    continue;
-                }
-                let client = u32::from(!w.new_clients.is_empty());
-                let day = rate
-                    .by_day
-                    .entry(w.start_ms.div_euclid(DAY_MS))
-                    .or_default();
-                for c in [&mut rate.all, day] {
-                    c.0 += 1;
-                    c.1 += client;
-                }
-            }
         }
-        rate
+    }
+
+    /// Counts an hour that brings its account a new address.
+    fn add(&mut self, w: &Window) {
+        let client = u32::from(!w.new_clients.is_empty());
+        let day = self
+            .by_day
+            .entry(w.start_ms.div_euclid(DAY_MS))
+            .or_default();
+        for c in [&mut self.all, day] {
+            c.0 += 1;
+            c.1 += client;
+        }
     }
 
     /// The rate for a group whose hours are `hours` (indices into `hourly`), those hours taken
@@ -239,6 +232,7 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
     let mut histories: Vec<Option<History>> = groups.iter().map(|_| None).collect();
     // (address, hour start, account's index in `groups`, window index)
     let mut brought: Vec<(u32, i64, usize, usize)> = Vec::new();
+    let mut rate = ClientRate::new();
     for (g, (_, r)) in groups.iter().enumerate() {
         if r.is_empty() {
             continue;
@@ -246,14 +240,14 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
         let first = hourly[r.start].start_ms;
         for i in r.clone() {
             let w = &hourly[i];
-            if w.start_ms < first.saturating_add(DAY_MS) {
+            if w.start_ms < first.saturating_add(DAY_MS) || w.new_ips.is_empty() {
                 continue;
             }
+            rate.add(w);
             brought.extend(w.new_ips.iter().map(|&ip| (ip, w.start_ms, g, i)));
         }
     }
     brought.sort_unstable();
-    let rate = ClientRate::of(hourly, groups);
 
     // Greedy groups along time, per address.
     // (address, members as (index in `groups`, window index), members bringing a new client,
@@ -564,7 +558,8 @@ mod tests {
             assert!((g.score + want.log10()).abs() < 1e-9, "{}", g.score);
         }
         // Without the client, nothing is unusual.
-        assert!(find(&client_tenant(false, 0).0, &client_tenant(false, 0).1).is_empty());
+        let (hourly, groups) = client_tenant(false, 0);
+        assert!(find(&hourly, &groups).is_empty());
     }
 
     #[test]
@@ -574,7 +569,13 @@ mod tests {
         // (33 days have any). Day 200, the group's hours taken out: (8 + w r) / (8 + w) =
         // 0.8973, the larger. The group's client probability 0.8973^3 = 0.72: no finding.
         let (hourly, groups) = client_tenant(true, 8);
-        let rate = ClientRate::of(&hourly, &groups);
+        let mut rate = ClientRate::new();
+        for (_, r) in &groups {
+            // Every account's first hour is on day 0; the hours bringing an address come later.
+            for w in hourly[r.clone()].iter().filter(|w| !w.new_ips.is_empty()) {
+                rate.add(w);
+            }
+        }
         assert_eq!(rate.all, (43, 11));
         assert_eq!(rate.by_day.len(), 33);
         let group: Vec<usize> = (0..3).map(|a| groups[a].1.end - 1).collect();

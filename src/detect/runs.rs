@@ -251,6 +251,9 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
 /// Reference: D. R. Nyholt, "A simple correction for multiple testing for single-nucleotide
 /// polymorphisms in linkage disequilibrium with each other", Am. J. Hum. Genet. 74 (2004).
 pub fn effective_measures(days: &[Window], measures: &[Measure]) -> f64 {
+    if measures.is_empty() {
+        return 0.0;
+    }
     let m = measures.len() as f64;
     let mut sum_r2 = 0.0;
     for (i, a) in measures.iter().enumerate() {
@@ -258,9 +261,6 @@ pub fn effective_measures(days: &[Window], measures: &[Measure]) -> f64 {
             let r = correlation(days, *a, *b);
             sum_r2 += r * r;
         }
-    }
-    if measures.is_empty() {
-        return 0.0;
     }
     m - 2.0 * sum_r2 / m
 }
