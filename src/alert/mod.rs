@@ -515,8 +515,8 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         let last_day = inc.end_ms - 12 * crate::ingest::time::HOUR_MS;
         let period = if e.period {
             format!(
-                " {} other accounts have a run starting and ending within a day of this one (chance alignment would give about {:.1}): an organisational period such as a quarter-end, so it is held at medium.",
-                e.shared_accounts, e.shared_expected
+                " {} other accounts have a run of {} starting and ending within a day of this one (chance alignment would give about {:.1}): an organisational period such as a quarter-end, so it is held at medium.",
+                e.shared_accounts, b.measure.as_str(), e.shared_expected
             )
         } else {
             String::new()

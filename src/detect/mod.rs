@@ -632,32 +632,24 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         out.thin.extend(part.thin);
         scores.extend(part_scores);
     }
-    for (account, range) in &daily_groups {
+    // Every account's runs on every measure, then the organisational periods among them, then
+    // one run per overlap of an account.
+    let mut all_runs: Vec<Finding> = Vec::new();
+    for (_, range) in &daily_groups {
         let days = &features.daily[range.clone()];
         let measures: Vec<Measure> = [Measure::Records, Measure::Bytes, Measure::Exports]
             .into_iter()
             .filter(|m| days.iter().any(|w| m.of(w).is_some()))
             .collect();
-        let mut found: Vec<Finding> = Vec::new();
         let tests = runs::effective_measures(days, &measures);
         for &m in &measures {
-            for f in runs::find(days, m, cfg.floor(m), tests) {
-                // A run of exports must also have read what a bulk export reads.
-                if m == Measure::Exports && !is_bulk(&f.window, cfg) {
-                    continue;
-                }
-                // One finding per run: where both measures find overlapping runs, the stronger.
-                match found.iter_mut().find(|g| {
-                    g.window.start_ms < f.window.end_ms && f.window.start_ms < g.window.end_ms
-                }) {
-                    Some(g) if g.score >= f.score => {}
-                    Some(g) => *g = f,
-                    None => found.push(f),
-                }
-            }
+            // A run of exports must also have read what a bulk export reads.
+            all_runs.extend(
+                runs::find(days, m, cfg.floor(m), tests)
+                    .into_iter()
+                    .filter(|f| m != Measure::Exports || is_bulk(&f.window, cfg)),
+            );
         }
-        debug_assert!(found.iter().all(|f| f.window.account == *account));
-        out.findings.extend(found);
     }
     let period_days = match (
         features.daily.iter().map(|w| w.local_day).min(),
@@ -666,7 +658,8 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         (Some(first), Some(last)) => i64::from(last - first) + 1,
         _ => 1,
     };
-    runs::mark_periods(&mut out.findings, period_days);
+    runs::mark_periods(&mut all_runs, period_days);
+    out.findings.extend(runs::one_per_overlap(all_runs));
     out.findings
         .extend(rings::find(&features.hourly, &hourly_groups));
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);

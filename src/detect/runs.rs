@@ -300,33 +300,36 @@ fn correlation(days: &[Window], a: Measure, b: Measure) -> f64 {
 /// A low-and-slow theft is one account's; a period in which a whole group works harder
 /// (analysts at quarter-end, a campaign) gives many accounts a run over the same days, and each
 /// account's run test, which assumes its days exchangeable, cannot tell the two apart. So the
-/// runs are compared across accounts: run `b` is *aligned* with run `a` when it starts and ends
-/// within a day of `a`'s start and end. Were runs placed independently, a run `b` of `l_b` days
-/// would land aligned with `a` (of `l_a` days) at `max(0, 3 - |l_a - l_b|)` of its
-/// `period_days - l_b + 1` possible starts, so `a`'s aligned count is about Poisson with mean
-/// `lambda` = the sum of those chances over the other runs. When `P(X >= aligned)`, times the
-/// number of runs (Bonferroni), is below [`PERIOD_ALPHA`], the days are an organisational period:
-/// the run is kept (and explained) but held at `medium`. Only runs of different accounts count
-/// (an account's runs never overlap). `findings` may hold any kinds; only runs are touched.
+/// runs are compared across accounts: run `b` is *aligned* with run `a` when it is a run of the
+/// same measure (records, bytes or exports) and starts and ends within a day of `a`'s start and
+/// end. A period explains what it raised: where a group read more records at month-end, one
+/// account's sudden run of exports over those days is not explained by it. Were runs placed
+/// independently, a run `b` of `l_b` days would land aligned with `a` (of `l_a` days) at
+/// `max(0, 3 - |l_a - l_b|)` of its `period_days - l_b + 1` possible starts, so `a`'s aligned
+/// count is about Poisson with mean `lambda` = the sum of those chances over the other runs of
+/// the measure. When `P(X >= aligned)`, times the number of runs (Bonferroni), is below
+/// [`PERIOD_ALPHA`], the days are an organisational period: the run is kept (and explained) but
+/// held at `medium`. Only runs of different accounts count (an account's runs of one measure
+/// never overlap). `findings` may hold any kinds; only runs are touched.
 pub fn mark_periods(findings: &mut [Finding], period_days: i64) {
     let day = crate::ingest::time::DAY_MS;
-    let runs: Vec<(usize, i64, i64, i64)> = findings
+    let runs: Vec<(usize, Measure, i64, i64, i64)> = findings
         .iter()
         .enumerate()
         .filter(|(_, f)| f.run.is_some())
         .map(|(i, f)| {
             let w = &f.window;
             let days = ((w.end_ms - w.start_ms) as f64 / day as f64).round() as i64;
-            (i, w.start_ms, w.end_ms, days.max(1))
+            (i, f.baseline.measure, w.start_ms, w.end_ms, days.max(1))
         })
         .collect();
     let tests = runs.len() as f64;
     let near = |x: i64, y: i64| (x - y).abs() <= day + day / 24; // a day, and an hour for DST
-    for &(i, start, end, len) in &runs {
+    for &(i, m, start, end, len) in &runs {
         let mut aligned: u64 = 0;
         let mut lambda = 0.0;
-        for &(j, s2, e2, len2) in &runs {
-            if j == i {
+        for &(j, m2, s2, e2, len2) in &runs {
+            if j == i || m2 != m {
                 continue;
             }
             if near(start, s2) && near(end, e2) {
@@ -342,6 +345,30 @@ pub fn mark_periods(findings: &mut [Finding], period_days: i64) {
             e.period = aligned > 0 && p < PERIOD_ALPHA;
         }
     }
+}
+
+/// One run per overlap of an account's runs on its several measures (`runs` in account order):
+/// the stronger, the earlier on a tie.
+pub fn one_per_overlap(runs: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(runs.len());
+    let mut account_start = 0;
+    for f in runs {
+        if out
+            .last()
+            .is_some_and(|l| l.window.account != f.window.account)
+        {
+            account_start = out.len();
+        }
+        match out[account_start..]
+            .iter_mut()
+            .find(|g| g.window.start_ms < f.window.end_ms && f.window.start_ms < g.window.end_ms)
+        {
+            Some(g) if g.score >= f.score => {}
+            Some(g) => *g = f,
+            None => out.push(f),
+        }
+    }
+    out
 }
 
 /// `P(X >= k)` for `X ~ Poisson(lambda)`: the regularised lower incomplete gamma `P(k, lambda)`,
@@ -613,6 +640,57 @@ mod tests {
         let mut apart = vec![run_of(1, 40, 8), run_of(2, 42, 8)];
         mark_periods(&mut apart, 90);
         assert_eq!(apart[0].run.unwrap().shared_accounts, 0);
+    }
+
+    #[test]
+    fn a_period_holds_only_runs_of_the_measure_it_raised() {
+        // Eight accounts read more records on days 40-47 (a month-end); a ninth makes a run of
+        // exports over the same days. Only runs of one measure are compared: each records run
+        // has 7 aligned among 7 other records runs, lambda = 7 * 3 / 83, and is a period; the
+        // exports run has no other exports run, so none aligned, lambda 0, no period.
+        let mut fs: Vec<Finding> = (0..8).map(|a| run_of(a, 40, 8)).collect();
+        let mut exports = run_of(8, 40, 8);
+        exports.baseline.measure = Measure::Exports;
+        fs.push(exports);
+        mark_periods(&mut fs, 90);
+        for f in &fs[..8] {
+            let e = f.run.unwrap();
+            assert!(e.period);
+            assert_eq!(e.shared_accounts, 7);
+            assert!((e.shared_expected - 21.0 / 83.0).abs() < 1e-12);
+        }
+        let e = fs[8].run.unwrap();
+        assert!(!e.period);
+        assert_eq!((e.shared_accounts, e.shared_expected), (0, 0.0));
+    }
+
+    #[test]
+    fn one_run_per_overlap_of_an_account() {
+        // Account 1: a records run on days 40-47 and a weaker exports run on days 44-51
+        // (overlapping), then a records run on days 20-27 (apart). Account 2: a run on days
+        // 40-47 overlapping account 1's but of another account. Kept: account 1's days 40-47
+        // and 20-27, account 2's; the weaker overlapping run goes, whatever its order.
+        let strong = run_of(1, 40, 8);
+        let mut weak = run_of(1, 44, 8);
+        weak.baseline.measure = Measure::Exports;
+        weak.score = strong.score - 1.0;
+        let apart = run_of(1, 20, 8);
+        let other = run_of(2, 40, 8);
+        let starts = |v: &[Finding]| -> Vec<(u32, i64)> {
+            v.iter()
+                .map(|f| (f.window.account, f.window.start_ms / DAY_MS))
+                .collect()
+        };
+        let kept = one_per_overlap(vec![
+            weak.clone(),
+            strong.clone(),
+            apart.clone(),
+            other.clone(),
+        ]);
+        assert_eq!(starts(&kept), vec![(1, 40), (1, 20), (2, 40)]);
+        assert_eq!(kept[0].baseline.measure, Measure::Records);
+        let kept = one_per_overlap(vec![strong, weak, apart, other]);
+        assert_eq!(starts(&kept), vec![(1, 40), (1, 20), (2, 40)]);
     }
 
     #[test]
