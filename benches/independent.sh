@@ -10,10 +10,22 @@
 #
 # CASES lists "seed:accounts:per-family" triples (default "1:600:4 2:1000:8").
 # Needs python3 with numpy; a venv with it is made under bench-data/ when python3 has none.
+#
+# GEN=2 runs the second held-out generator instead (benches/independent2/gen.py, session 11: a
+# retail bank over 91 days from 2025-02-24, with VPN egress-pool changes, a browser upgrade,
+# marketing campaign weeks, a regulator's request day, a card-fraud day, admins' occasional Data
+# Loader exports at odd hours), default CASES "11:1000:8 12:600:4", into bench-data/independent2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CASES=${CASES:-"1:600:4 2:1000:8"}
-OUT=${OUT:-bench-data/independent}
+if [ "${GEN:-1}" = 2 ]; then
+  GEN_PY=benches/independent2/gen.py
+  CASES=${CASES:-"11:1000:8 12:600:4"}
+  OUT=${OUT:-bench-data/independent2}
+else
+  GEN_PY=benches/independent/gen.py
+  CASES=${CASES:-"1:600:4 2:1000:8"}
+  OUT=${OUT:-bench-data/independent}
+fi
 mkdir -p "$OUT"
 PY=python3
 if ! "$PY" -c 'import numpy' 2>/dev/null; then
@@ -26,10 +38,10 @@ bin=target/release/exfilwatch
 for c in $CASES; do
   IFS=: read -r seed accounts per <<< "$c"
   dir="$OUT/s$seed-a$accounts-f$per"
-  [ -f "$dir/tenant.json" ] || "$PY" benches/independent/gen.py --seed "$seed" --accounts "$accounts" \
+  [ -f "$dir/tenant.json" ] || "$PY" "$GEN_PY" --seed "$seed" --accounts "$accounts" \
     --per-family "$per" --out "$dir" > "$dir.gen.txt" 2>&1
   "$bin" scan -q "$dir/logs" --format jsonl --fail-on never > "$dir/alerts.jsonl"
-  echo "== independent generator, seed $seed, $accounts accounts, $per incidents per family (default settings)"
+  echo "== independent generator $GEN_PY, seed $seed, $accounts accounts, $per incidents per family (default settings)"
   "$bin" eval -q --labels "$dir/labels.csv" "$dir/alerts.jsonl" | tee "$dir/eval.txt" \
     | sed -n '/^FAMILY/,/^False alerts per/p'
 done

@@ -893,7 +893,10 @@ fn score_account(
 /// log-normal law ([`tail::lognormal_survival`]) is also asked, and the smaller probability of
 /// the two, doubled (Bonferroni, two models), is the day's. A day dominated by one export (an
 /// admin's, an integration's nightly job) widens the account's log-normal spread by itself, so
-/// such accounts stay judged by what they do.
+/// such accounts stay judged by what they do. A history the law cannot describe (its largest day
+/// an outlier under the law fitted to the others, [`tail::lognormal_fits`]: an admin's
+/// occasional bulk export among ordinary days) is judged by the Pareto tail alone, which counts
+/// those precedents; that choice depends on the history only, so it needs no correction.
 fn volume_probability(
     kind: WindowKind,
     x: f64,
@@ -902,6 +905,9 @@ fn volume_probability(
 ) -> (f64, VolumeModel) {
     let pareto = tail.survival(x, history);
     if kind != WindowKind::Day {
+        return (pareto, VolumeModel::ParetoTail);
+    }
+    if !tail::lognormal_fits(history) {
         return (pareto, VolumeModel::ParetoTail);
     }
     match tail::lognormal_survival(x, history) {
@@ -1481,6 +1487,33 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(f[0].score.is_finite() && f[0].baseline.tail_probability > 0.0);
         assert!((f[0].baseline.median - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_day_history_with_a_precedent_far_beyond_the_log_normal_is_judged_by_the_tail_alone() {
+        // Thirty ordinary days of 1,000-1,290 records.
+        let mut ordinary: Vec<f64> = (0..30)
+            .map(|i| log_volume(1000.0 * (1.0 + 0.01 * f64::from(i))))
+            .collect();
+        ordinary.sort_by(f64::total_cmp);
+        let x = log_volume(250_000.0);
+        let tail = TailModel::fit(&ordinary).unwrap();
+        // The law fits them, and it finds a 250,000-record day far rarer than the tail does.
+        let (p, model) = volume_probability(WindowKind::Day, x, &tail, &ordinary);
+        assert_eq!(model, VolumeModel::LogNormal);
+        let ln = tail::lognormal_survival(x, &ordinary).unwrap();
+        assert_eq!(p, 2.0 * ln);
+        // One earlier day of 200,000 records (an admin's export): the law no longer fits, and
+        // the tail alone, which counts that precedent, judges the day, undoubled.
+        let mut mixture = ordinary.clone();
+        mixture.push(log_volume(200_000.0));
+        mixture.sort_by(f64::total_cmp);
+        assert!(!tail::lognormal_fits(&mixture));
+        let tail = TailModel::fit(&mixture).unwrap();
+        let (p, model) = volume_probability(WindowKind::Day, x, &tail, &mixture);
+        assert_eq!(model, VolumeModel::ParetoTail);
+        assert_eq!(p, tail.survival(x, &mixture));
+        assert!(p > 100.0 * ln, "{p} vs {ln}");
     }
 
     #[test]

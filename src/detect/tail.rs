@@ -122,6 +122,26 @@ pub fn lognormal_survival(x: f64, history: &[f64]) -> Option<f64> {
     Some(t.sf((x - mean) / scale).clamp(f64::MIN_POSITIVE, 1.0))
 }
 
+/// Significance at which a history's largest value rejects the log-normal law
+/// ([`lognormal_fits`]).
+pub const LOGNORMAL_REJECT: f64 = 0.01;
+
+/// Whether the log-normal law is consistent with `sorted` (log volumes, ascending): its largest
+/// value, judged by [`lognormal_survival`] against the others, is not an outlier at
+/// [`LOGNORMAL_REJECT`] after the Bonferroni factor `n` (the largest of `n` values). A history
+/// that already holds a day far beyond the law (an admin's occasional bulk export among
+/// ordinary days) is a mixture the law cannot describe, and a second such day would look
+/// impossible under it; such accounts are judged by the Pareto tail alone, which counts their
+/// precedents. Histories of fewer than three values fit.
+pub fn lognormal_fits(sorted: &[f64]) -> bool {
+    let n = sorted.len();
+    if n < 3 {
+        return true;
+    }
+    lognormal_survival(sorted[n - 1], &sorted[..n - 1])
+        .is_none_or(|p| p * n as f64 >= LOGNORMAL_REJECT)
+}
+
 /// Share of the smallest values an exponential rate is estimated from; the rest are censored,
 /// so that thefts, which are the largest values, cannot make a tail look heavier than it is.
 pub const TRUSTED_SHARE: f64 = 0.5;
@@ -219,6 +239,27 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_history_whose_largest_day_is_an_outlier_rejects_the_log_normal() {
+        // Without it: -1, -0.5, 0, 0.5, 1 (mean 0, sum of squares 2.5), nu = 1 + 4 = 5,
+        // variance (1 + 2.5) / 5 = 0.7, scale sqrt(0.7 * 1.2) = 0.916515. Its largest value 1.5
+        // is t = 1.63666 on 5 degrees of freedom: survival 0.08132 (scipy.stats.t.sf), times
+        // 6 values = 0.488, far above 0.01: the law fits.
+        let fits = [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5];
+        let p = lognormal_survival(1.5, &fits[..5]).unwrap();
+        assert!((p - 0.08132).abs() < 1e-4, "{p}");
+        assert!(lognormal_fits(&fits));
+        // Nine days at 0 and one at 10: nu = 9, variance 1 / 9 (the prior alone), scale
+        // sqrt(1/9 * 10/9) = 0.351364, t = 28.46: survival about 2e-10, times 10 far below
+        // 0.01: rejected.
+        let mut mixture = vec![0.0; 9];
+        mixture.push(10.0);
+        assert!(lognormal_survival(10.0, &mixture[..9]).unwrap() < 1e-9);
+        assert!(!lognormal_fits(&mixture));
+        // Too short to judge.
+        assert!(lognormal_fits(&[0.0, 10.0]));
+    }
 
     fn sorted(v: &[f64]) -> Vec<f64> {
         let mut s: Vec<f64> = v.iter().map(|&x| log_volume(x)).collect();
