@@ -264,6 +264,7 @@ mod tests {
                 .collect(),
             run: None,
             ring: None,
+            busy_day: None,
         };
         Incident {
             account,

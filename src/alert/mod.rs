@@ -644,6 +644,15 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         ));
     }
     s.push('.');
+    if let Some(b) = lead.busy_day.filter(|b| b.factor > 1.0) {
+        s.push_str(&format!(
+            " Judged net of an organisation-wide busy day: {} other accounts of {} also had a heavy day on this date (about {:.1} expected by chance), and its accounts read {:.1}x their usual that day.",
+            b.others,
+            neutralize(&a.source),
+            b.expected,
+            b.factor
+        ));
+    }
     s
 }
 

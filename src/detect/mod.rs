@@ -29,6 +29,7 @@
 //!
 //! Severities map from the total score ([`Severity::from_score`]).
 
+pub mod orgday;
 pub mod rings;
 pub mod runs;
 pub mod tail;
@@ -315,6 +316,8 @@ pub struct Finding {
     pub run: Option<runs::RunEvidence>,
     /// For a member of a ring of accounts on one new address, what the ring test rests on.
     pub ring: Option<rings::RingEvidence>,
+    /// For a day judged net of an organisation-wide busy day ([`orgday`]).
+    pub busy_day: Option<orgday::BusyDay>,
 }
 
 /// An account whose bulk windows could not be scored: no usable baseline.
@@ -547,6 +550,10 @@ struct Context<'a> {
     /// the *other* accounts are enough is a lookup, not a pass over the population.
     population_size: HashMap<(u32, WindowKind, Measure), (usize, usize)>,
     own_windows: HashMap<(u32, WindowKind, Measure), usize>,
+    /// Organisation-wide busy days per (source, local day), and their effects on the log scale
+    /// per measure ([`orgday`]): a day is judged net of its effect. Empty in the first pass.
+    busy: HashMap<(u32, i32), orgday::BusyDay>,
+    busy_effects: HashMap<(u32, i32, Measure), f64>,
 }
 
 /// Scores every window.
@@ -625,7 +632,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     }
 
     let absences = absences_by_source(&novel_days, events);
-    let ctx = Context {
+    let mut ctx = Context {
         cfg,
         events,
         population_hours,
@@ -635,6 +642,8 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         population,
         population_size,
         own_windows,
+        busy: HashMap::new(),
+        busy_effects: HashMap::new(),
     };
     let mut out = Detection {
         windows: features.hourly.len() + features.daily.len(),
@@ -652,13 +661,32 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         )
         .collect();
     let mut scores = Vec::new();
+    let mut first = Detection::default();
     for (part, part_scores) in score_in_parallel(&jobs, &ctx) {
-        out.findings.extend(part.findings);
-        out.scored += part.scored;
-        out.unscored.extend(part.unscored);
-        out.thin.extend(part.thin);
+        first.findings.extend(part.findings);
+        first.scored += part.scored;
+        first.unscored.extend(part.unscored);
+        first.thin.extend(part.thin);
         scores.extend(part_scores);
     }
+    // Organisation-wide busy days among the day findings: when there are any, every window is
+    // scored again with the days judged net of them, so findings and the alert line's scores
+    // agree.
+    if find_busy_days(&first.findings, &mut ctx, &features.daily, &daily_groups) {
+        first = Detection::default();
+        scores.clear();
+        for (part, part_scores) in score_in_parallel(&jobs, &ctx) {
+            first.findings.extend(part.findings);
+            first.scored += part.scored;
+            first.unscored.extend(part.unscored);
+            first.thin.extend(part.thin);
+            scores.extend(part_scores);
+        }
+    }
+    out.findings = first.findings;
+    out.scored = first.scored;
+    out.unscored = first.unscored;
+    out.thin = first.thin;
     // Every account's runs on every measure, then the organisational periods among them, then
     // one run per overlap of an account.
     let mut all_runs: Vec<Finding> = Vec::new();
@@ -716,6 +744,29 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         ))
     });
     out
+}
+
+/// Finds the organisation-wide busy days among `findings`' days ([`orgday::busy_days`]) and
+/// their effects ([`orgday::effects`]) into `ctx`; whether any has an effect to take off.
+fn find_busy_days(
+    findings: &[Finding],
+    ctx: &mut Context<'_>,
+    daily: &[Window],
+    groups: &[(u32, std::ops::Range<usize>)],
+) -> bool {
+    let events = ctx.events;
+    let source = |a: u32| events.accounts.get(a as usize).map_or(0, |k| k.source);
+    let busy = orgday::busy_days(findings, daily, source);
+    if busy.is_empty() {
+        return false;
+    }
+    let effects = orgday::effects(daily, groups, source, &busy);
+    if effects.is_empty() {
+        return false;
+    }
+    ctx.busy = busy;
+    ctx.busy_effects = effects;
+    true
 }
 
 /// Scores `jobs` (an account and its windows of one kind, in order) in contiguous shares of
@@ -833,7 +884,16 @@ fn score_account(
             let Some(v) = m.of(w).filter(|&v| v >= ctx.cfg.floor(m)) else {
                 continue;
             };
-            let x = log_volume(v as f64);
+            // A day on an organisation-wide busy day is judged net of its effect.
+            let busy_effect = if kind == WindowKind::Day {
+                ctx.busy_effects
+                    .get(&(source_of(ctx, account), w.local_day, m))
+                    .copied()
+                    .unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            let x = log_volume(v as f64) - busy_effect;
             let min_history = min_history(kind);
             if full_logs[mi].len() > min_history
                 && w.new_objects.is_empty()
@@ -890,7 +950,17 @@ fn score_account(
             continue;
         };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
-        let f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx);
+        let mut f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx);
+        if kind == WindowKind::Day {
+            let s = source_of(ctx, account);
+            f.busy_day = ctx.busy.get(&(s, w.local_day)).map(|b| orgday::BusyDay {
+                factor: ctx
+                    .busy_effects
+                    .get(&(s, w.local_day, f.baseline.measure))
+                    .map_or(1.0, |e| e.exp()),
+                ..*b
+            });
+        }
         scores.push(f.score);
         let gate: f64 = f
             .reasons
@@ -1070,6 +1140,7 @@ fn score_window(
         reasons,
         run: None,
         ring: None,
+        busy_day: None,
     }
 }
 
@@ -1410,6 +1481,54 @@ mod tests {
             assert!(factors.contains(&f), "{f:?} missing from {factors:?}");
         }
         assert!(lead.baseline.median >= 20.0 && lead.baseline.median <= 90.0);
+    }
+
+    #[test]
+    fn days_of_an_organisation_wide_busy_day_are_judged_net_of_it() {
+        // Forty office accounts over four weeks, 120-190 records an hour (so that no hour is a
+        // bulk export, even five-fold); on day 15 thirty of them read three times their usual,
+        // nine five times, and one (a39) three times plus 50,000 records at 02:15. Ten day findings on one day where the other days hold none is a busy day
+        // (orgday::busy_days), and its effect is the median account's rise, ln 3, less two
+        // standard errors of that median (the accounts' days vary a little): a factor a little
+        // under 3.
+        let names: Vec<&'static str> = (0..40)
+            .map(|i| &*Box::leak(format!("a{i:02}").into_boxed_str()))
+            .collect();
+        let mut evs: Vec<Ev> = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            let rise = if (30..39).contains(&i) { 5 } else { 3 };
+            evs.extend(office(n, 28, move |d, h| {
+                let base = 120 + (d * 7 + h * 3 + i as i64) % 71;
+                if d == 15 {
+                    rise * base
+                } else {
+                    base
+                }
+            }));
+        }
+        evs.push(theft("a39", 15, 50_000));
+        evs.sort_by_key(|e| e.t);
+        let (t, d) = run(&evs);
+        let day15: Vec<&Finding> = d
+            .findings
+            .iter()
+            .filter(|f| f.window.kind == WindowKind::Day && f.window.local_day == 15 + 20_094)
+            .collect();
+        assert!(!day15.is_empty(), "{:#?}", d.findings);
+        for f in &day15 {
+            let b = f.busy_day.expect("judged net of the busy day");
+            assert!(b.factor > 2.5 && b.factor < 3.0, "{b:?}");
+            let name = t.account_name(f.window.account);
+            if name == "a39" {
+                assert!(f.severity >= Severity::High, "{f:#?}");
+            } else {
+                // Five times the usual on a three-fold day is under twice it net.
+                assert!(f.severity < Severity::High, "{name}: {f:#?}");
+            }
+        }
+        assert!(day15
+            .iter()
+            .any(|f| t.account_name(f.window.account) == "a39"));
     }
 
     #[test]

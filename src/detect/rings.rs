@@ -372,6 +372,7 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
                     hour_p,
                     hours: h.sorted.len(),
                 }),
+                busy_day: None,
             });
         }
     }
