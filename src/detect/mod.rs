@@ -660,28 +660,12 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
                 .map(|(a, r)| (*a, &features.daily[r.clone()])),
         )
         .collect();
-    let mut scores = Vec::new();
-    let mut first = Detection::default();
-    for (part, part_scores) in score_in_parallel(&jobs, &ctx) {
-        first.findings.extend(part.findings);
-        first.scored += part.scored;
-        first.unscored.extend(part.unscored);
-        first.thin.extend(part.thin);
-        scores.extend(part_scores);
-    }
+    let (mut first, mut scores) = score_all(&jobs, &ctx);
     // Organisation-wide busy days among the day findings: when there are any, every window is
     // scored again with the days judged net of them, so findings and the alert line's scores
     // agree.
     if find_busy_days(&first.findings, &mut ctx, &features.daily, &daily_groups) {
-        first = Detection::default();
-        scores.clear();
-        for (part, part_scores) in score_in_parallel(&jobs, &ctx) {
-            first.findings.extend(part.findings);
-            first.scored += part.scored;
-            first.unscored.extend(part.unscored);
-            first.thin.extend(part.thin);
-            scores.extend(part_scores);
-        }
+        (first, scores) = score_all(&jobs, &ctx);
     }
     out.findings = first.findings;
     out.scored = first.scored;
@@ -767,6 +751,21 @@ fn find_busy_days(
     ctx.busy = busy;
     ctx.busy_effects = effects;
     true
+}
+
+/// Scores every window of `jobs` ([`score_in_parallel`]), joined in order: the findings, counts
+/// and the scores of all scored windows.
+fn score_all(jobs: &[(u32, &[Window])], ctx: &Context<'_>) -> (Detection, Vec<f64>) {
+    let mut all = Detection::default();
+    let mut scores = Vec::new();
+    for (part, part_scores) in score_in_parallel(jobs, ctx) {
+        all.findings.extend(part.findings);
+        all.scored += part.scored;
+        all.unscored.extend(part.unscored);
+        all.thin.extend(part.thin);
+        scores.extend(part_scores);
+    }
+    (all, scores)
 }
 
 /// Scores `jobs` (an account and its windows of one kind, in order) in contiguous shares of
