@@ -39,7 +39,9 @@
 //! law of its daily totals, for daily windows; `run_test`, the run test; `ring_test`, the test of accounts sharing a new address), and for hourly windows
 //! `hour_activity_rate` (estimated share of days like this one on which the account is active
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
-//! days), else null.
+//! days), else null. `busy_day_factor`, present only when the day was judged net of an
+//! organisation-wide busy day (`detect::orgday`): how many times their usual the source's
+//! accounts read that day.
 //!
 //! For `run` alerts, `median` and `p99` are of all the account's active days, `windows` counts
 //! them, and `tail_probability` is the run test's probability (Bonferroni-corrected). When a
@@ -118,6 +120,10 @@ pub struct BaselineOut {
     pub hour_activity_rate: Option<f64>,
     pub days_active_at_hour: Option<u32>,
     pub days_observed: Option<u32>,
+    /// For a day judged net of an organisation-wide busy day: how many times their usual the
+    /// source's accounts read that day (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_day_factor: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,6 +276,10 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
         hour_activity_rate: hr.map(|r| round_sig(r.rate)),
         days_active_at_hour: hr.map(|r| r.weekday_days_active),
         days_observed: hr.map(|r| r.weekday_days_observed),
+        busy_day_factor: lead
+            .busy_day
+            .filter(|b| b.factor > 1.0)
+            .map(|b| round(b.factor, 2)),
     };
     let reasons: Vec<ReasonOut> = lead
         .reasons

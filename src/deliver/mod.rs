@@ -219,6 +219,7 @@ mod tests {
                 hour_activity_rate: None,
                 days_active_at_hour: None,
                 days_observed: None,
+                busy_day_factor: None,
             },
             reasons: vec![],
             new_ips: vec![],

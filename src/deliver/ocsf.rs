@@ -378,6 +378,7 @@ mod tests {
                 hour_activity_rate: Some(0.03),
                 days_active_at_hour: Some(1),
                 days_observed: Some(30),
+                busy_day_factor: None,
             },
             reasons: vec![
                 ReasonOut {

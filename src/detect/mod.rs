@@ -1528,6 +1528,23 @@ mod tests {
         assert!(day15
             .iter()
             .any(|f| t.account_name(f.window.account) == "a39"));
+        // An alert led by such a day says so, in the record and in the sentence.
+        let thief_day = day15[0];
+        let inc = Incident {
+            account: thief_day.window.account,
+            start_ms: thief_day.window.start_ms,
+            end_ms: thief_day.window.end_ms,
+            findings: vec![thief_day.clone()],
+        };
+        let a = &crate::alert::build(&[inc], &t, &chrono_tz::UTC, Severity::Low)[0];
+        let f = a.baseline.busy_day_factor.expect("in the record");
+        assert!(f > 2.5 && f < 3.0, "{a:?}");
+        // The first pass's day findings on day 15: at least the nine five-fold accounts'
+        // besides the thief's.
+        let others = thief_day.busy_day.unwrap().others;
+        assert!(others >= 9, "{others}");
+        let said = format!("Judged net of an organisation-wide busy day: {others} other accounts");
+        assert!(a.explanation.contains(&said), "{}", a.explanation);
     }
 
     #[test]

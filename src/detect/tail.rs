@@ -244,7 +244,7 @@ mod tests {
     fn a_history_whose_largest_day_is_an_outlier_rejects_the_log_normal() {
         // Without it: -1, -0.5, 0, 0.5, 1 (mean 0, sum of squares 2.5), nu = 1 + 4 = 5,
         // variance (1 + 2.5) / 5 = 0.7, scale sqrt(0.7 * 1.2) = 0.916515. Its largest value 1.5
-        // is t = 1.63666 on 5 degrees of freedom: survival 0.08132 (scipy.stats.t.sf), times
+        // is t = 1.63663 on 5 degrees of freedom: survival 0.08132 (scipy.stats.t.sf), times
         // 6 values = 0.488, far above 0.01: the law fits.
         let fits = [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5];
         let p = lognormal_survival(1.5, &fits[..5]).unwrap();

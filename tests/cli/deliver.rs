@@ -40,6 +40,7 @@ fn alert() -> Alert {
             hour_activity_rate: Some(0.2),
             days_active_at_hour: Some(6),
             days_observed: Some(30),
+            busy_day_factor: None,
         },
         reasons: vec![ReasonOut {
             factor: "volume".into(),
