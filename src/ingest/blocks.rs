@@ -197,22 +197,25 @@ pub(super) fn read_split<S: Collect>(
         rejects,
         error,
         ..
-    } = parse_in_blocks::<S>(reader, header, first_rows, format, cfg, name, &mut stopped);
+    } = parse_in_blocks::<S>(
+        reader,
+        header.clone(),
+        first_rows,
+        format,
+        cfg,
+        name,
+        &mut stopped,
+    );
+    // No rows after the header (the first block held exactly the header line): the header
+    // alone is read, as a whole-file read would, so the file is still known to the table.
+    let sink = sink.unwrap_or_else(|| parse_block::<S>(&header, &[], format, cfg, name).sink);
     add_counts(&mut report, &counts);
     report.stopped_early = stopped;
     let result = match error {
         Some(e) => Err(e),
         None => Ok(()),
     };
-    super::outcome(
-        sink.unwrap_or_default(),
-        report,
-        rejects,
-        result,
-        cfg,
-        format,
-        name,
-    )
+    super::outcome(sink, report, rejects, result, cfg, format, name)
 }
 
 /// The end of the header line: the first line end outside quotes (within the first MiB).
@@ -409,6 +412,20 @@ mod tests {
             1 => Just("2025-01-01T00:00:00Z,acct1".to_owned()),
             1 => (field(), field()).prop_map(|(a, b)| format!("2025-01-02T03:00:00Z,{a},q,{b},7,70,,")),
         ]
+    }
+
+    #[test]
+    fn a_file_of_only_a_header_filling_the_first_block_is_still_read() {
+        // 61 bytes: the header line and its CRLF, read in blocks of exactly 61 bytes (found by
+        // the property below: the file was left out of the table).
+        let data = "timestamp,account,action,object,records,bytes,src_ip,client\r\n";
+        assert_eq!(data.len(), 61);
+        let (whole, wrep, _) = read(data, Format::GenericCsv, usize::MAX);
+        let (cut, crep, _) = read(data, Format::GenericCsv, data.len());
+        assert_eq!(whole.files, vec!["t.csv".to_owned()]);
+        assert_eq!(cut.files, whole.files);
+        assert_eq!((crep.rows_read, crep.rows_used), (0, 0));
+        assert_eq!((wrep.rows_read, wrep.rows_used), (0, 0));
     }
 
     proptest! {
