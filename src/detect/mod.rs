@@ -368,7 +368,7 @@ pub struct Detection {
 /// across the bump is too steep and puts the line too low. So thresholds are tried from the top
 /// [`NULL_TAIL_SHARE`] of windows upwards (each keeping [`NULL_TAIL_STEP`] of the last one's
 /// windows, down to the top [`MIN_NULL_TAIL_SHARE`]), and the first whose excesses pass a test of
-/// the exponential law is used; when none does, the best-fitting ([`choose_null_fit`]). The test
+/// the exponential law is used; when none does, the best-fitting (`choose_null_fit`). The test
 /// (Rényi): the normalised spacings `(k - i) (x_(i) - x_(i-1))` of `k` exponential excesses are
 /// independent exponentials of one rate, so within the trusted half they show no trend
 /// ([`tail::exponential_spacings_test`]); rejected below [`TAIL_FIT_ALPHA`].

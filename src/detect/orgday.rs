@@ -14,12 +14,13 @@
 //! (Bonferroni), below [`super::runs::PERIOD_ALPHA`] makes `d` a busy day. A day needs at least
 //! two findings.
 //!
-//! How much busier: on a busy day, every account with at least [`MIN_ACCOUNT_DAYS`] active days
-//! has a *residual*, the day's log volume less the median of its own days; the day's effect is
-//! the median of the residuals of the accounts active that day (robust to the few doing
-//! something unusual, a thief among them), less two standard errors of a median
+//! How much busier: on a busy day, every account with at least [`MIN_HISTORY_DAYS`] active
+//! days (as many as a daily baseline of its own needs) has a *residual*, the day's log volume
+//! less the median of its own days; the day's effect is the median of the residuals of the
+//! accounts active that day (robust to the few doing something unusual, a thief among them),
+//! less two standard errors of a median
 //! (`1.2533 * sigma / sqrt(n)`, sigma from the median absolute deviation), when positive
-//! ([`effects`]). The day findings of a busy day are then judged again with the effect taken off
+//! ([`effects`]). Every daily window is then scored again, a busy day's with the effect taken off
 //! the day's volume (not off the history: an account that does not take part in busy days, an
 //! integration, keeps its own history as it is). A thief's 50-fold day on a day when everyone
 //! reads twice their usual is still 25-fold; an analyst's 7-fold day on a regulator's 2.5-fold
@@ -36,10 +37,8 @@ use crate::features::{Window, WindowKind};
 
 use super::runs::{poisson_sf, PERIOD_ALPHA};
 use super::tail::{log_volume, quantile};
-use super::{Finding, Measure};
+use super::{Finding, Measure, MIN_HISTORY_DAYS};
 
-/// Fewest active days for an account's residuals to count.
-pub const MIN_ACCOUNT_DAYS: usize = 7;
 /// Fewest accounts active on a day for its effect to be estimated.
 pub const MIN_DAY_ACCOUNTS: usize = 30;
 
@@ -128,7 +127,7 @@ pub fn effects(
                 .iter()
                 .filter_map(|w| m.of(w).map(|v| (w.local_day, log_volume(v as f64))))
                 .collect();
-            if logs.len() < MIN_ACCOUNT_DAYS {
+            if logs.len() < MIN_HISTORY_DAYS {
                 continue;
             }
             let mut sorted: Vec<f64> = logs.iter().map(|&(_, x)| x).collect();
