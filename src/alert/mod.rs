@@ -337,7 +337,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
                 },
                 Factor::SharedIp => match &lead.ring {
                     Some(e) => format!(
-                        "address {} new to {} accounts within three hours; {:.2}% of this account's {} active hours read as much as its hour here, {:.1}% fall at times of day as rare for it; {} of the {} accounts also used a client new to them there (elsewhere {:.1}% of hours bringing a new address bring one); all together chance {:.1e} ({} group(s) tested)",
+                        "address {} new to {} accounts within three hours; {:.2}% of this account's {} active hours read as much as its hour here, {:.1}% fall at times of day as rare for it; {} of the {} accounts also used a client new to them there (elsewhere {:.1}% of hours bringing a new address bring one); all together chance {:.1e} ({})",
                         neutralize(events.ips.get(e.ip)),
                         e.members.len(),
                         e.member_p * 100.0,
@@ -347,7 +347,7 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
                         e.members.len(),
                         e.client_rate * 100.0,
                         e.fisher_p,
-                        e.groups
+                        groups_tested(e)
                     ),
                     None => String::new(),
                 },
@@ -495,7 +495,7 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             .map(|&m| neutralize(&events.account_display(m)).into_owned())
             .collect();
         return format!(
-            "{} read {volume} in {} events between {} and {} ({}) from {}, an address new to it that {} other account(s) also began to use within three hours: {}. Its largest hour there is reached by {:.2}% of its {} active hours ({}x its median hour of {}); {:.1}% of its other hours fall at times of day as rare as this one; {} of the {} accounts also used a client new to them there, where elsewhere {:.1}% of hours bringing an account a new address bring it a new client; the {} accounts together: chance {:.1e} if ordinary ({} such group(s) in this run).",
+            "{} read {volume} in {} events between {} and {} ({}) from {}, an address new to it that {} other account(s) also began to use within three hours: {}. Its largest hour there is reached by {:.2}% of its {} active hours ({}x its median hour of {}); {:.1}% of its other hours fall at times of day as rare as this one; {} of the {} accounts also used a client new to them there, where elsewhere {:.1}% of hours bringing an account a new address bring it a new client; the {} accounts together: chance {:.1e} if ordinary ({}).",
             neutralize(&display_account(a)),
             thousands(a.events as f64),
             local(tz, inc.start_ms, "%a %Y-%m-%d %H:%M"),
@@ -517,7 +517,7 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             e.client_rate * 100.0,
             e.members.len(),
             e.fisher_p,
-            e.groups,
+            groups_tested(e),
         );
     }
     if let Some(e) = lead.run {
@@ -760,6 +760,19 @@ pub fn write_table(alerts: &[Alert], tz: &chrono_tz::Tz, out: &mut dyn Write) ->
         }
     }
     Ok(())
+}
+
+/// How many groups a ring's chance was weighed against, and why ([`crate::detect::rings`]).
+fn groups_tested(e: &crate::detect::rings::RingEvidence) -> String {
+    let kind = if e.routine_address {
+        "that some account of the organisation uses routinely"
+    } else {
+        "that no account of the organisation uses routinely"
+    };
+    format!(
+        "counted {} times: {} of the {} group(s) in this run are at addresses {kind}",
+        e.multiplicity, e.family, e.groups
+    )
 }
 
 #[cfg(test)]

@@ -708,8 +708,11 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     };
     runs::mark_periods(&mut all_runs, period_days);
     out.findings.extend(runs::one_per_overlap(all_runs));
-    out.findings
-        .extend(rings::find(&features.hourly, &hourly_groups));
+    out.findings.extend(rings::find(
+        &features.hourly,
+        &hourly_groups,
+        &features.routine_ips,
+    ));
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
     let (high, run_high) = (out.line.high, out.line.run_high);
     out.findings.retain_mut(|f| {

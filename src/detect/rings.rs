@@ -14,9 +14,23 @@
 //! an hour it never works at is `1 / (n + 1)`). An attacker works when the stolen sessions
 //! suit them, not when their owners do. If the members' hours were ordinary, the `2k` values
 //! would be independent and at least uniform, so Fisher's statistic `X = -2 sum (ln p_i +
-//! ln q_i)` is at most chi-square with `4k` degrees of freedom; `P(chi2_4k >= X)`, times the
-//! number of groups formed (Bonferroni), is the group's probability and `-log10` of it its
-//! score.
+//! ln q_i)` is at most chi-square with `4k` degrees of freedom; `P(chi2_4k >= X)` (combined
+//! with the client's, below), times the Bonferroni factor, is the group's probability and
+//! `-log10` of it its score.
+//!
+//! The Bonferroni factor counts the groups by the kind of address. Where an organisation's
+//! staff reach the platform through pooled egress addresses (a VPN pool, a carrier's NAT), the
+//! addresses rotate and groups form every day, all at addresses that other accounts use
+//! routinely ([`crate::features::Features::routine_ips`]); an attacker's host is used by no
+//! account of the organisation routinely. The groups are split into those two families, each
+//! tested at half the error rate (Bonferroni within each: the factor is twice the family's
+//! size; the family's size alone when only one kind was formed). Which family a group falls in
+//! depends on how the organisation uses the address elsewhere, not on the members' hours or
+//! clients, so under the null it leaves the group's probability as it was (stratified or
+//! "independent" filtering: R. Bourgon, R. Gentleman, W. Huber, "Independent filtering
+//! increases detection power for high-throughput experiments", PNAS 107(21), 2010). Ten
+//! groups a day at a VPN pool's addresses then no longer dilute the one at an unknown host;
+//! a ring through an address the organisation also uses still counts against its own kind.
 //!
 //! The client is the third test. Stolen sessions are driven by the attacker's tooling, so
 //! members often bring a client new to them along with the address. How often an hour that
@@ -61,8 +75,15 @@ pub struct RingEvidence {
     pub ip: u32,
     /// The group's accounts (account codes, sorted), this one included.
     pub members: Vec<u32>,
-    /// Groups formed in the run (the Bonferroni factor).
+    /// Groups formed in the run.
     pub groups: usize,
+    /// Some account of the organisation uses the address routinely
+    /// ([`crate::features::Features::routine_ips`]): an office NAT, a VPN pool.
+    pub routine_address: bool,
+    /// Groups formed in the run at addresses of the same kind (routine or not) as this one's.
+    pub family: usize,
+    /// The Bonferroni factor: `family`, doubled when groups of both kinds were formed.
+    pub multiplicity: usize,
     /// The group's probability, before the Bonferroni factor: Fisher's combination of
     /// `hours_p` and `client_p`.
     pub fisher_p: f64,
@@ -227,7 +248,11 @@ fn combine(a: f64, b: f64) -> f64 {
 /// Ring findings over all accounts' hourly windows; `groups` gives each account's range of
 /// `hourly` (windows of one account contiguous, in time order). Scores are final; severities are
 /// set later. Output in (account, start) order.
-pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
+pub fn find(
+    hourly: &[Window],
+    groups: &[(u32, Range<usize>)],
+    routine_ips: &[u32],
+) -> Vec<Finding> {
     // Histories of group members only, built on first use: most accounts are in no group.
     let mut histories: Vec<Option<History>> = groups.iter().map(|_| None).collect();
     // (address, hour start, account's index in `groups`, window index)
@@ -298,6 +323,17 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
     }
 
     let n_groups = found.len();
+    let is_routine = |ip: u32| routine_ips.binary_search(&ip).is_ok();
+    let n_routine = found.iter().filter(|g| is_routine(g.0)).count();
+    let multiplicity = |routine: bool| {
+        let family = if routine {
+            n_routine
+        } else {
+            n_groups - n_routine
+        };
+        let both = n_routine > 0 && n_routine < n_groups;
+        (family, if both { 2 * family } else { family })
+    };
     let mut out = Vec::new();
     for (ip, members, with_client, client_rate) in found {
         // Per member: the volume's tail and the hour of day's.
@@ -321,6 +357,7 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
         let fisher_p = combine(hours_p, client_p);
         tracing::debug!(
             ip,
+            routine = is_routine(ip),
             members = members.len(),
             with_client,
             client_rate,
@@ -329,7 +366,9 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
             fisher_p,
             "ring group"
         );
-        let p = (fisher_p * n_groups as f64).min(1.0);
+        let routine_address = is_routine(ip);
+        let (family, multiplicity) = multiplicity(routine_address);
+        let p = (fisher_p * multiplicity as f64).min(1.0);
         let score = -p.max(f64::MIN_POSITIVE).log10();
         if score < VOLUME_GATE {
             continue;
@@ -363,6 +402,9 @@ pub fn find(hourly: &[Window], groups: &[(u32, Range<usize>)]) -> Vec<Finding> {
                     ip,
                     members: accounts.clone(),
                     groups: n_groups,
+                    routine_address,
+                    family,
+                    multiplicity,
                     fisher_p,
                     hours_p,
                     with_client,
@@ -418,7 +460,7 @@ mod tests {
             hourly.push(hour(a, at(a), records, true));
             groups.push((a, start..hourly.len()));
         }
-        find(&hourly, &groups)
+        find(&hourly, &groups, &[])
     }
 
     #[test]
@@ -459,6 +501,66 @@ mod tests {
             assert!((e.hour_p - 1.0 / 51.0).abs() < 1e-12);
             assert_eq!(g.reasons[0].factor, Factor::SharedIp);
         }
+    }
+
+    /// Accounts 0-2: the ring of [`tenant`] (500 records at hours 1300-1302, address [`IP`]).
+    /// Then `pools` groups of three more accounts each, group `g` at address `200 + g` with
+    /// ordinary hours (30 records at 0 o'clock on day `60 + g`): a VPN pool's rotation.
+    fn ring_among_pool_groups(pools: u32, routine: &[u32]) -> Vec<Finding> {
+        let mut hourly = Vec::new();
+        let mut groups = Vec::new();
+        for a in 0..3 + 3 * pools {
+            let start = hourly.len();
+            hourly.extend((0..50).map(|d| hour(a, d * 24, 10 + d, false)));
+            if a < 3 {
+                hourly.push(hour(a, 1300 + i64::from(a), 500, true));
+            } else {
+                let g = (a - 3) / 3;
+                let mut w = hour(a, i64::from(60 + g) * 24, 30, true);
+                w.new_ips = vec![200 + g];
+                hourly.push(w);
+            }
+            groups.push((a, start..hourly.len()));
+        }
+        find(&hourly, &groups, routine)
+    }
+
+    #[test]
+    fn groups_at_routine_addresses_do_not_dilute_a_ring_at_an_unknown_one() {
+        // The ring alone: its Fisher probability p (the hand-computed case above).
+        let alone = tenant(3, |a| 1300 + i64::from(a), 500);
+        let p = alone[0].ring.as_ref().unwrap().fisher_p;
+        assert!((alone[0].score + p.log10()).abs() < 1e-12);
+        // Nine pool groups with ordinary hours score nothing, but they are tested: without
+        // knowing their addresses are routine, the ring's factor is the 10 groups formed.
+        let f = ring_among_pool_groups(9, &[]);
+        assert_eq!(f.len(), 3);
+        let e = f[0].ring.as_ref().unwrap();
+        assert_eq!((e.groups, e.family, e.multiplicity), (10, 10, 10));
+        assert!(!e.routine_address);
+        assert!(
+            (f[0].score + (10.0 * p).log10()).abs() < 1e-9,
+            "{}",
+            f[0].score
+        );
+        // The pool's addresses used routinely by some account: two families, each at half the
+        // error rate. The ring is the only group of its kind: factor 2 x 1.
+        let pools: Vec<u32> = (200..209).collect();
+        let f = ring_among_pool_groups(9, &pools);
+        assert_eq!(f.len(), 3);
+        let e = f[0].ring.as_ref().unwrap();
+        assert_eq!((e.groups, e.family, e.multiplicity), (10, 1, 2));
+        assert!(
+            (f[0].score + (2.0 * p).log10()).abs() < 1e-9,
+            "{}",
+            f[0].score
+        );
+        // Every address routine (the ring's too): one family again, factor 10.
+        let mut all = pools.clone();
+        all.insert(0, IP);
+        let e = ring_among_pool_groups(9, &all)[0].ring.clone().unwrap();
+        assert!(e.routine_address);
+        assert_eq!((e.groups, e.family, e.multiplicity), (10, 10, 10));
     }
 
     #[test]
@@ -545,7 +647,7 @@ mod tests {
         // that too). All 3 members bring a new client: P(Binomial(3, 1/41) >= 3) = 41^-3 = t,
         // combined with 1 by Fisher: t (1 - ln t) = 1.7616e-4, score 3.754.
         let (hourly, groups) = client_tenant(true, 0);
-        let f = find(&hourly, &groups);
+        let f = find(&hourly, &groups, &[]);
         assert_eq!(f.len(), 3);
         let t = 41f64.powi(-3);
         let want = t * (1.0 - t.ln());
@@ -560,7 +662,7 @@ mod tests {
         }
         // Without the client, nothing is unusual.
         let (hourly, groups) = client_tenant(false, 0);
-        assert!(find(&hourly, &groups).is_empty());
+        assert!(find(&hourly, &groups, &[]).is_empty());
     }
 
     #[test]
@@ -585,7 +687,7 @@ mod tests {
         let want = (8.0 + w * r) / (8.0 + w);
         assert!((want - 0.8973).abs() < 1e-4, "{want}");
         assert!((rate.without(&hourly, &group) - want).abs() < 1e-12);
-        assert!(find(&hourly, &groups).is_empty());
+        assert!(find(&hourly, &groups, &[]).is_empty());
     }
 
     #[test]
@@ -617,6 +719,6 @@ mod tests {
             }
             groups.push((a, start..hourly.len()));
         }
-        assert!(find(&hourly, &groups).is_empty());
+        assert!(find(&hourly, &groups, &[]).is_empty());
     }
 }

@@ -20,7 +20,7 @@ use crate::ingest::event::{col_name as c, EventTable, Names};
 use crate::ingest::time::{DAY_MS, HOUR_MS};
 use chrono::{Datelike, TimeZone, Timelike};
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// An IP or client counts as new to an account in a window when the account used it only within
 /// this distance of the window (24 hours: one incident, not the account's routine).
@@ -117,6 +117,10 @@ impl FeatureConfig {
 pub struct Features {
     pub hourly: Vec<Window>,
     pub daily: Vec<Window>,
+    /// Source IP codes some account uses routinely: in at least one hour the IP was not new to
+    /// it (its uses of the IP are not all within [`NOVELTY_BAND_MS`] of one hour). Sorted. An
+    /// office NAT or a VPN pool's addresses are; an attacker's host, a hotel's network are not.
+    pub routine_ips: Vec<u32>,
 }
 
 /// An incident's account and time span, for gathering its evidence.
@@ -298,9 +302,9 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         let z = zone_of.get(account as usize).copied().unwrap_or(0);
         &cal[hours.binary_search(&(z, h)).unwrap_or(0)]
     };
-    let new_ips = novelty(&lf, c::SRC_IP)?;
-    let new_clients = novelty(&lf, c::CLIENT)?;
-    let new_objects = novelty(&lf, c::OBJECT)?;
+    let (new_ips, routine_ips) = novelty(&lf, c::SRC_IP)?;
+    let (new_clients, _) = novelty(&lf, c::CLIENT)?;
+    let (new_objects, _) = novelty(&lf, c::OBJECT)?;
 
     let mut hourly = Vec::new();
     for (account, h, agg) in aggregate(&lf, "hour")? {
@@ -364,7 +368,11 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         });
     }
     daily.sort_by_key(|w| (w.account, w.start_ms));
-    Ok(Features { hourly, daily })
+    Ok(Features {
+        hourly,
+        daily,
+        routine_ips,
+    })
 }
 
 struct Agg {
@@ -431,19 +439,27 @@ fn aggregate(lf: &LazyFrame, window: &str) -> PolarsResult<Vec<(u32, i64, Agg)>>
     Ok(out)
 }
 
-/// For an interned column (`src_ip`, `client` or `object`), the values new to each account in each hour:
-/// values the account used only within [`NOVELTY_BAND_MS`] of that hour.
-fn novelty(lf: &LazyFrame, column: &str) -> PolarsResult<HashMap<(u32, i64), Vec<u32>>> {
+/// (account, hour) -> the values new to the account in that hour, sorted.
+type NewByHour = HashMap<(u32, i64), Vec<u32>>;
+
+/// For an interned column (`src_ip`, `client` or `object`), the values new to each account in
+/// each hour (values the account used only within [`NOVELTY_BAND_MS`] of that hour), and the
+/// values some account uses *routinely*: new to it in none of the hours it used them (sorted).
+fn novelty(lf: &LazyFrame, column: &str) -> PolarsResult<(NewByHour, Vec<u32>)> {
     let used = lf.clone().filter(col(column).neq(lit(0u32)));
-    let span = used.clone().group_by([col(c::ACCOUNT), col(column)]).agg([
-        col(c::TIME).min().alias("first"),
-        col(c::TIME).max().alias("last"),
-    ]);
+    let span = used
+        .clone()
+        .group_by([col(c::ACCOUNT), col(column)])
+        .agg([
+            col(c::TIME).min().alias("first"),
+            col(c::TIME).max().alias("last"),
+        ])
+        .collect()?;
     let df = used
         .group_by([col(c::ACCOUNT), col("hour"), col(column)])
         .agg([len().alias("n")])
         .join(
-            span,
+            span.clone().lazy(),
             [col(c::ACCOUNT), col(column)],
             [col(c::ACCOUNT), col(column)],
             JoinArgs::new(JoinType::Inner),
@@ -459,15 +475,26 @@ fn novelty(lf: &LazyFrame, column: &str) -> PolarsResult<HashMap<(u32, i64), Vec
     let hour = df.column("hour")?.i64()?;
     let value = df.column(column)?.u32()?;
     let mut out: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
+    let mut novel_pairs: HashSet<(u32, u32)> = HashSet::new();
     for i in 0..df.height() {
         if let (Some(a), Some(h), Some(v)) = (account.get(i), hour.get(i), value.get(i)) {
             out.entry((a, h)).or_default().push(v);
+            novel_pairs.insert((a, v));
         }
     }
     for v in out.values_mut() {
         v.sort_unstable();
     }
-    Ok(out)
+    let account = span.column(c::ACCOUNT)?.u32()?;
+    let value = span.column(column)?.u32()?;
+    let mut routine: Vec<u32> = (0..span.height())
+        .filter_map(|i| Some((account.get(i)?, value.get(i)?)))
+        .filter(|pair| !novel_pairs.contains(pair))
+        .map(|(_, v)| v)
+        .collect();
+    routine.sort_unstable();
+    routine.dedup();
+    Ok((out, routine))
 }
 
 #[cfg(test)]
@@ -693,5 +720,62 @@ mod tests {
             .iter()
             .find(|w| w.start_ms == parse_timestamp("2025-01-10T00:00:00Z").unwrap());
         assert_eq!(day.unwrap().new_ips.len(), 1);
+    }
+
+    #[test]
+    fn routine_ips_are_those_some_account_uses_beyond_one_hours_band() {
+        use crate::ingest::event::EventSink;
+        // a: .1 on Jan 6 and Jan 10 (four days apart: routine). b: .1 once (new to b; routine
+        // all the same, for a) and .2 once. c: .3 at 09:10 and 20:10 the same day (both within
+        // a day of the 09:00 hour: new there, so never routine). d: .4 at 00:00 on Jan 6 and
+        // 00:30 on Jan 8: the 00:00 hour of Jan 6 ends its band at 01:00 on Jan 7 and the Jan
+        // 8 hour's band starts at 00:00 on Jan 7, so neither holds both uses: routine.
+        let rows = [
+            ("2025-01-06T10:00:00Z", "a", "10.0.0.1"),
+            ("2025-01-10T10:00:00Z", "a", "10.0.0.1"),
+            ("2025-01-08T10:00:00Z", "b", "10.0.0.1"),
+            ("2025-01-08T11:00:00Z", "b", "10.0.0.2"),
+            ("2025-01-06T09:10:00Z", "c", "10.0.0.3"),
+            ("2025-01-06T20:10:00Z", "c", "10.0.0.3"),
+            ("2025-01-06T00:00:00Z", "d", "10.0.0.4"),
+            ("2025-01-08T00:30:00Z", "d", "10.0.0.4"),
+        ];
+        let mut table = EventTable::default();
+        let mut sink = stream::WindowSink::default();
+        for sink in [&mut table as &mut dyn EventSink, &mut sink] {
+            let f = sink.names().add_file("t");
+            let s = sink.names().source_code("generic");
+            for &(ts, account, ip) in &rows {
+                let e = RawEvent {
+                    time_ms: parse_timestamp(ts).unwrap(),
+                    account,
+                    records: Some(1),
+                    src_ip: ip,
+                    ..Default::default()
+                };
+                sink.push(s, f, &e);
+            }
+        }
+        let cfg = FeatureConfig::default();
+        let memory = compute(&table, &cfg).unwrap();
+        let streamed = sink.finish(&cfg);
+        let named = |codes: &[u32], names: &Names| -> Vec<String> {
+            codes
+                .iter()
+                .map(|&c| names.ips.get(c).to_string())
+                .collect()
+        };
+        assert_eq!(named(&memory.routine_ips, &table), ["10.0.0.1", "10.0.0.4"]);
+        assert_eq!(
+            named(&streamed.features.routine_ips, streamed.names()),
+            ["10.0.0.1", "10.0.0.4"]
+        );
+        // b's hour with .1 brings it (new to b) although .1 is routine for a.
+        let b_hour = memory
+            .hourly
+            .iter()
+            .find(|w| w.start_ms == parse_timestamp("2025-01-08T10:00:00Z").unwrap())
+            .unwrap();
+        assert_eq!(b_hour.new_ips.len(), 1);
     }
 }

@@ -29,7 +29,9 @@ use super::{
     local_day_start_ms, local_hour, Activity, Evidence, FeatureConfig, Features, LocalHour, Span,
     Window, WindowKind, NOVELTY_BAND_MS,
 };
-use crate::ingest::event::{once_replaces, EventSink, ExportActions, FastMap, Names, RawEvent};
+use crate::ingest::event::{
+    once_replaces, EventSink, ExportActions, FastMap, FastSet, Names, RawEvent,
+};
 use crate::ingest::time::HOUR_MS;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -305,11 +307,12 @@ impl WindowSink {
             let ips = scope.spawn(|| novel(&self.buckets, &self.ips));
             let clients = scope.spawn(|| novel(&self.buckets, &self.clients));
             let objects = novel(&self.buckets, &self.objects);
-            let join = |h: std::thread::ScopedJoinHandle<'_, Vec<Vec<u32>>>| {
+            let join = |h: std::thread::ScopedJoinHandle<'_, (Vec<Vec<u32>>, Vec<u32>)>| {
                 h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
             };
-            (join(ips), join(clients), objects)
+            (join(ips), join(clients).0, objects.0)
         });
+        let (new_ips, routine_ips) = new_ips;
 
         // Days: the sums of their hours (by the local day each hour starts in), the distinct
         // objects of the whole day, and the union of the hours' new values.
@@ -432,7 +435,11 @@ impl WindowSink {
             v.sort_unstable();
         }
         Streamed {
-            features: Features { hourly, daily },
+            features: Features {
+                hourly,
+                daily,
+                routine_ips,
+            },
             names: self.names,
             buckets: self.buckets,
             by_account,
@@ -444,8 +451,9 @@ impl WindowSink {
 
 /// Per bucket, the values (sorted) its account used only within [`NOVELTY_BAND_MS`] of the
 /// bucket's hour: first and last use over all of the account's buckets. Code 0 ("not given")
-/// is never new.
-fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> Vec<Vec<u32>> {
+/// is never new. Also the values some account uses routinely: new to it in none of its buckets
+/// (sorted; [`Features::routine_ips`]).
+fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> (Vec<Vec<u32>>, Vec<u32>) {
     let mut span: FastMap<(u32, u32), (i64, i64)> = FastMap::default();
     for (&(b, v), s) in used.iter().filter(|((_, v), _)| *v != 0) {
         let a = buckets[b as usize].account;
@@ -457,18 +465,27 @@ fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> Vec<Vec<u32>> 
             .or_insert((s.first, s.last));
     }
     let mut out = vec![Vec::new(); buckets.len()];
+    let mut novel_pairs: FastSet<(u32, u32)> = FastSet::default();
     for &(b, v) in used.keys().filter(|(_, v)| *v != 0) {
         let bk = &buckets[b as usize];
         let (first, last) = span[&(bk.account, v)];
         let start = bk.hour * HOUR_MS;
         if first >= start - NOVELTY_BAND_MS && last < start + HOUR_MS + NOVELTY_BAND_MS {
             out[b as usize].push(v);
+            novel_pairs.insert((bk.account, v));
         }
     }
     for v in &mut out {
         v.sort_unstable();
     }
-    out
+    let mut routine: Vec<u32> = span
+        .keys()
+        .filter(|pair| !novel_pairs.contains(pair))
+        .map(|&(_, v)| v)
+        .collect();
+    routine.sort_unstable();
+    routine.dedup();
+    (out, routine)
 }
 
 /// The result of a streaming read: the features, the names, and the buckets alerts gather

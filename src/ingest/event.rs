@@ -27,6 +27,8 @@ use std::collections::HashMap;
 /// A hash map with a fast (non-cryptographic, randomly seeded) hasher. Iteration order never
 /// reaches output: codes follow insertion order.
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// A hash set with the same hasher as [`FastMap`].
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Column names of the canonical table as a polars [`DataFrame`].
 pub mod col_name {
