@@ -9,6 +9,7 @@ mod formats;
 mod generate;
 mod http_server;
 mod jobs;
+mod rings;
 mod sample;
 mod streaming;
 
