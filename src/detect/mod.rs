@@ -603,10 +603,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
 
     let mut population: HashMap<(u32, WindowKind, Measure), Vec<(u32, f64)>> = HashMap::new();
     for w in features.hourly.iter().chain(&features.daily) {
-        let source = events
-            .accounts
-            .get(w.account as usize)
-            .map_or(0, |k| k.source);
+        let source = source_in(events, w.account);
         for m in [Measure::Records, Measure::Bytes] {
             if let Some(v) = m.of(w) {
                 population
@@ -751,7 +748,7 @@ fn find_busy_days(
     groups: &[(u32, std::ops::Range<usize>)],
 ) -> bool {
     let events = ctx.events;
-    let source = |a: u32| events.accounts.get(a as usize).map_or(0, |k| k.source);
+    let source = |a: u32| source_in(events, a);
     let busy = orgday::busy_days(findings, daily, source);
     if busy.is_empty() {
         return false;
@@ -1058,7 +1055,12 @@ fn population_suffices(ctx: &Context<'_>, account: u32, kind: WindowKind, m: Mea
 }
 
 fn source_of(ctx: &Context<'_>, account: u32) -> u32 {
-    ctx.events
+    source_in(ctx.events, account)
+}
+
+/// The source code of `account` in `events` (0 when unknown).
+fn source_in(events: &Names, account: u32) -> u32 {
+    events
         .accounts
         .get(account as usize)
         .map_or(0, |k| k.source)
@@ -1270,10 +1272,7 @@ fn absences_by_source(
 ) -> HashMap<u32, Vec<i32>> {
     let mut out: HashMap<u32, Vec<i32>> = HashMap::new();
     for (account, nd) in novel_days {
-        let source = events
-            .accounts
-            .get(*account as usize)
-            .map_or(0, |k| k.source);
+        let source = source_in(events, *account);
         out.entry(source).or_default().extend(
             nd.active
                 .windows(2)

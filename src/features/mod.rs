@@ -302,9 +302,9 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         let z = zone_of.get(account as usize).copied().unwrap_or(0);
         &cal[hours.binary_search(&(z, h)).unwrap_or(0)]
     };
-    let (new_ips, routine_ips) = novelty(&lf, c::SRC_IP)?;
-    let (new_clients, _) = novelty(&lf, c::CLIENT)?;
-    let (new_objects, _) = novelty(&lf, c::OBJECT)?;
+    let (new_ips, routine_ips) = novelty(&lf, c::SRC_IP, true)?;
+    let (new_clients, _) = novelty(&lf, c::CLIENT, false)?;
+    let (new_objects, _) = novelty(&lf, c::OBJECT, false)?;
 
     let mut hourly = Vec::new();
     for (account, h, agg) in aggregate(&lf, "hour")? {
@@ -444,22 +444,26 @@ type NewByHour = HashMap<(u32, i64), Vec<u32>>;
 
 /// For an interned column (`src_ip`, `client` or `object`), the values new to each account in
 /// each hour (values the account used only within [`NOVELTY_BAND_MS`] of that hour), and the
-/// values some account uses *routinely*: new to it in none of the hours it used them (sorted).
-fn novelty(lf: &LazyFrame, column: &str) -> PolarsResult<(NewByHour, Vec<u32>)> {
+/// values some account uses *routinely*: new to it in none of the hours it used them (sorted;
+/// only when `routine`, else empty).
+fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHour, Vec<u32>)> {
     let used = lf.clone().filter(col(column).neq(lit(0u32)));
-    let span = used
-        .clone()
-        .group_by([col(c::ACCOUNT), col(column)])
-        .agg([
-            col(c::TIME).min().alias("first"),
-            col(c::TIME).max().alias("last"),
-        ])
-        .collect()?;
+    let span = used.clone().group_by([col(c::ACCOUNT), col(column)]).agg([
+        col(c::TIME).min().alias("first"),
+        col(c::TIME).max().alias("last"),
+    ]);
+    // Materialised only when the routine values are wanted (they read the spans again); else
+    // planned with the join.
+    let span_df = if routine {
+        Some(span.clone().collect()?)
+    } else {
+        None
+    };
     let df = used
         .group_by([col(c::ACCOUNT), col("hour"), col(column)])
         .agg([len().alias("n")])
         .join(
-            span.clone().lazy(),
+            span_df.clone().map_or(span, |df| df.lazy()),
             [col(c::ACCOUNT), col(column)],
             [col(c::ACCOUNT), col(column)],
             JoinArgs::new(JoinType::Inner),
@@ -479,12 +483,17 @@ fn novelty(lf: &LazyFrame, column: &str) -> PolarsResult<(NewByHour, Vec<u32>)> 
     for i in 0..df.height() {
         if let (Some(a), Some(h), Some(v)) = (account.get(i), hour.get(i), value.get(i)) {
             out.entry((a, h)).or_default().push(v);
-            novel_pairs.insert((a, v));
+            if routine {
+                novel_pairs.insert((a, v));
+            }
         }
     }
     for v in out.values_mut() {
         v.sort_unstable();
     }
+    let Some(span) = span_df else {
+        return Ok((out, Vec::new()));
+    };
     let account = span.column(c::ACCOUNT)?.u32()?;
     let value = span.column(column)?.u32()?;
     let mut routine: Vec<u32> = (0..span.height())

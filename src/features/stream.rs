@@ -304,9 +304,9 @@ impl WindowSink {
         }
         // The three novelty passes are independent: one thread each.
         let (new_ips, new_clients, new_objects) = std::thread::scope(|scope| {
-            let ips = scope.spawn(|| novel(&self.buckets, &self.ips));
-            let clients = scope.spawn(|| novel(&self.buckets, &self.clients));
-            let objects = novel(&self.buckets, &self.objects);
+            let ips = scope.spawn(|| novel(&self.buckets, &self.ips, true));
+            let clients = scope.spawn(|| novel(&self.buckets, &self.clients, false));
+            let objects = novel(&self.buckets, &self.objects, false);
             let join = |h: std::thread::ScopedJoinHandle<'_, (Vec<Vec<u32>>, Vec<u32>)>| {
                 h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
             };
@@ -451,9 +451,13 @@ impl WindowSink {
 
 /// Per bucket, the values (sorted) its account used only within [`NOVELTY_BAND_MS`] of the
 /// bucket's hour: first and last use over all of the account's buckets. Code 0 ("not given")
-/// is never new. Also the values some account uses routinely: new to it in none of its buckets
-/// (sorted; [`Features::routine_ips`]).
-fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> (Vec<Vec<u32>>, Vec<u32>) {
+/// is never new. Also, when `routine`, the values some account uses routinely: new to it in none
+/// of its buckets (sorted; [`Features::routine_ips`]; else empty).
+fn novel(
+    buckets: &[Bucket],
+    used: &FastMap<(u32, u32), Seen>,
+    routine: bool,
+) -> (Vec<Vec<u32>>, Vec<u32>) {
     let mut span: FastMap<(u32, u32), (i64, i64)> = FastMap::default();
     for (&(b, v), s) in used.iter().filter(|((_, v), _)| *v != 0) {
         let a = buckets[b as usize].account;
@@ -472,11 +476,16 @@ fn novel(buckets: &[Bucket], used: &FastMap<(u32, u32), Seen>) -> (Vec<Vec<u32>>
         let start = bk.hour * HOUR_MS;
         if first >= start - NOVELTY_BAND_MS && last < start + HOUR_MS + NOVELTY_BAND_MS {
             out[b as usize].push(v);
-            novel_pairs.insert((bk.account, v));
+            if routine {
+                novel_pairs.insert((bk.account, v));
+            }
         }
     }
     for v in &mut out {
         v.sort_unstable();
+    }
+    if !routine {
+        return (out, Vec::new());
     }
     let mut routine: Vec<u32> = span
         .keys()
