@@ -96,7 +96,13 @@ fn detect() -> usize {
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn alerts() -> Vec<u8> {
-    let alerts = alert::build(&INCIDENTS, &*STREAMED, &chrono_tz::UTC, Severity::Low);
+    let alerts = alert::build(
+        &INCIDENTS,
+        &*STREAMED,
+        &STREAMED.features,
+        &chrono_tz::UTC,
+        Severity::Low,
+    );
     let mut out = Vec::new();
     alert::write_jsonl(&alerts, &mut out).expect("render");
     out

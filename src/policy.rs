@@ -189,7 +189,7 @@ impl Policy {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::{parse, Until};
     use crate::detect::{Factor, Finding, Measure, Reason, Scope, VolumeBaseline};
@@ -200,7 +200,7 @@ mod tests {
     const H: i64 = 3_600_000;
 
     /// Two accounts with one event each at hour 10 (UTC, 2025-01-01), from different IPs.
-    fn events() -> EventTable {
+    pub(crate) fn events() -> EventTable {
         let mut t = EventTable::default();
         let f = t.add_file("x.csv");
         let s = t.source_code("generic");
@@ -221,7 +221,8 @@ mod tests {
         t
     }
 
-    fn incident(account: u32, factors: &[(Factor, f64)]) -> Incident {
+    /// An hourly incident of `account` at hour 10 of 2025-01-01 with these factors.
+    pub(crate) fn incident(account: u32, factors: &[(Factor, f64)]) -> Incident {
         let start = 1_735_689_600_000 + 10 * H;
         let f = Finding {
             window: Window {

@@ -25,6 +25,8 @@
 //! | `reasons`          | array           | contributing factors, largest first, see below |
 //! | `new_ips`          | array of string | source IPs the account used only around this window |
 //! | `new_clients`      | array of string | clients (user agents, apps) the account used only around this window |
+//! | `new_ips_routine_accounts` | object | for each of `new_ips`, how many other accounts use it routinely (an office NAT, a VPN pool's address; 0: no account does); absent in alerts of earlier versions |
+//! | `new_clients_routine_accounts` | object | for each of `new_clients`, how many other accounts use it routinely (a browser the staff share, a bulk tool the admins use; 0: no account does); absent in alerts of earlier versions |
 //! | `top_objects`      | array           | up to 5 `{object, records, events}`, most records first |
 //! | `files`            | array of string | the input files the window's events came from |
 //! | `explanation`      | string          | one sentence for an analyst (neutralised: safe to display) |
@@ -61,13 +63,13 @@ pub mod sanitize;
 
 use crate::detect::{Factor, Incident, Scope, Severity};
 use crate::features::WindowKind;
-use crate::features::{Activity, Evidence, Span};
+use crate::features::{Activity, Evidence, Features, Span};
 use crate::ingest::event::Names;
 use crate::ingest::time::format_utc;
 use chrono::TimeZone;
 use sanitize::{cell, neutralize};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// One alert, as written to JSON Lines.
@@ -91,6 +93,13 @@ pub struct Alert {
     pub reasons: Vec<ReasonOut>,
     pub new_ips: Vec<String>,
     pub new_clients: Vec<String>,
+    /// For each of `new_ips`: how many other accounts use it routinely
+    /// ([`crate::features::Routine`]).
+    #[serde(default)]
+    pub new_ips_routine_accounts: BTreeMap<String, u32>,
+    /// For each of `new_clients`: how many other accounts use it routinely.
+    #[serde(default)]
+    pub new_clients_routine_accounts: BTreeMap<String, u32>,
     pub top_objects: Vec<ObjectOut>,
     pub files: Vec<String>,
     pub explanation: String,
@@ -172,10 +181,12 @@ fn fnv1a(parts: &[&str]) -> u64 {
     h
 }
 
-/// Builds the alert records of `incidents` at or above `min_severity`, in output order.
+/// Builds the alert records of `incidents` at or above `min_severity`, in output order;
+/// `features` say how widely their new IPs and clients are used routinely.
 pub fn build(
     incidents: &[Incident],
     activity: &dyn Activity,
+    features: &Features,
     tz: &chrono_tz::Tz,
     min_severity: Severity,
 ) -> Vec<Alert> {
@@ -189,7 +200,7 @@ pub fn build(
     let mut alerts: Vec<Alert> = kept
         .iter()
         .zip(evidence)
-        .map(|(inc, ev)| to_alert(inc, ev, names, tz))
+        .map(|(inc, ev)| to_alert(inc, ev, names, features, tz))
         .collect();
     alerts.sort_by(|a, b| {
         b.severity
@@ -235,27 +246,30 @@ fn kind_name(kind: WindowKind) -> &'static str {
     }
 }
 
-fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) -> Alert {
+fn to_alert(
+    inc: &Incident,
+    ev: Evidence,
+    events: &Names,
+    features: &Features,
+    tz: &chrono_tz::Tz,
+) -> Alert {
     let lead = inc.lead();
     let account = events.account_name(inc.account).to_owned();
     let source = events.account_source(inc.account).to_owned();
     let window_start = format_utc(inc.start_ms);
     let kind = kind_name(span_kind(inc));
-    let mut new_ips = BTreeSet::new();
-    let mut new_clients = BTreeSet::new();
+    // Name -> how many accounts use it routinely (never this one: the value is new to it).
+    let mut new_ips = BTreeMap::new();
+    let mut new_clients = BTreeMap::new();
     for f in &inc.findings {
-        new_ips.extend(
-            f.window
-                .new_ips
-                .iter()
-                .map(|&c| events.ips.get(c).to_owned()),
-        );
-        new_clients.extend(
-            f.window
-                .new_clients
-                .iter()
-                .map(|&c| events.clients.get(c).to_owned()),
-        );
+        new_ips.extend(f.window.new_ips.iter().map(|&c| {
+            let n = features.routine_ips.accounts(c);
+            (events.ips.get(c).to_owned(), n)
+        }));
+        new_clients.extend(f.window.new_clients.iter().map(|&c| {
+            let n = features.routine_clients.accounts(c);
+            (events.clients.get(c).to_owned(), n)
+        }));
     }
     let b = &lead.baseline;
     let measure = b.measure.as_str();
@@ -403,8 +417,10 @@ fn to_alert(inc: &Incident, ev: Evidence, events: &Names, tz: &chrono_tz::Tz) ->
         distinct_objects,
         baseline,
         reasons,
-        new_ips: new_ips.into_iter().collect(),
-        new_clients: new_clients.into_iter().collect(),
+        new_ips: new_ips.keys().cloned().collect(),
+        new_clients: new_clients.keys().cloned().collect(),
+        new_ips_routine_accounts: new_ips,
+        new_clients_routine_accounts: new_clients,
         top_objects,
         files: ev
             .files
@@ -642,15 +658,19 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         ));
     }
     if !a.new_ips.is_empty() {
-        s.push_str(&format!(
-            "; from IP {} new to the account",
-            list(&a.new_ips)
+        s.push_str("; from ");
+        s.push_str(&new_values(
+            ("IP", "IPs"),
+            &a.new_ips,
+            &a.new_ips_routine_accounts,
         ));
     }
     if !a.new_clients.is_empty() {
-        s.push_str(&format!(
-            "; with client {} new to the account",
-            list(&a.new_clients)
+        s.push_str("; with ");
+        s.push_str(&new_values(
+            ("client", "clients"),
+            &a.new_clients,
+            &a.new_clients_routine_accounts,
         ));
     }
     s.push('.');
@@ -674,12 +694,46 @@ fn display_account(a: &Alert) -> String {
     }
 }
 
-fn list(v: &[String]) -> String {
-    let shown: Vec<String> = v.iter().take(3).map(|x| cell(x, 60)).collect();
-    match v.len() {
-        n if n > 3 => format!("{} and {} more", shown.join(", "), n - 3),
-        _ => shown.join(", "),
+/// `IP 198.51.100.7 new to the account (no other account uses it routinely)`: up to three new
+/// values, neutralised, and how many other accounts use each routinely, which says whether the
+/// account took up something the organisation already uses (a VPN pool's address, the admins'
+/// bulk tool) or something no one does (an attacker's host or script). Alerts of earlier
+/// versions carry no counts, and then none are said.
+fn new_values(noun: (&str, &str), v: &[String], routine: &BTreeMap<String, u32>) -> String {
+    let shown: Vec<&String> = v.iter().take(3).collect();
+    let names: Vec<String> = shown.iter().map(|x| cell(x, 60)).collect();
+    let mut s = if v.len() == 1 {
+        format!("{} {} new to the account", noun.0, names[0])
+    } else if v.len() > 3 {
+        let more = v.len() - 3;
+        format!(
+            "{} {} and {more} more new to the account",
+            noun.1,
+            names.join(", ")
+        )
+    } else {
+        format!("{} {} new to the account", noun.1, names.join(", "))
+    };
+    let counts: Option<Vec<u32>> = shown.iter().map(|x| routine.get(*x).copied()).collect();
+    match counts.as_deref() {
+        Some([0]) => s.push_str(" (no other account uses it routinely)"),
+        Some([1]) => s.push_str(" (1 other account uses it routinely)"),
+        Some([n]) => s.push_str(&format!(" ({n} other accounts use it routinely)")),
+        Some(ns) if !ns.is_empty() => {
+            let ns: Vec<String> = ns.iter().map(u32::to_string).collect();
+            let which = if v.len() > 3 {
+                "the first three"
+            } else {
+                "each"
+            };
+            s.push_str(&format!(
+                " (other accounts using {which} routinely: {})",
+                ns.join(", ")
+            ));
+        }
+        _ => {}
     }
+    s
 }
 
 /// Writes alerts as JSON Lines.
@@ -789,6 +843,73 @@ mod tests {
         assert_eq!(human_bytes(54_864_854), "54.9 MB");
         assert_eq!(round_sig(0.000_123_456), 0.000_123);
         assert_eq!(round(11.456, 2), 11.46);
+    }
+
+    #[test]
+    fn new_values_say_how_many_other_accounts_use_them_routinely() {
+        use crate::features::Routine;
+        use crate::policy::tests::{events, incident};
+        // alice (account 1) at hour 10 from 10.1.2.3, here new to her.
+        let ev = events();
+        let ip = (0..ev.ips.len() as u32)
+            .find(|&c| ev.ips.get(c) == "10.1.2.3")
+            .unwrap();
+        let mut inc = incident(1, &[(Factor::Volume, 7.0), (Factor::NewIp, 1.0)]);
+        inc.findings[0].window.new_ips = vec![ip];
+        let three = Routine::from_uses(vec![ip, ip, ip]);
+        let f = Features {
+            routine_ips: three.clone(),
+            ..Features::default()
+        };
+        let a = &build(&[inc.clone()], &ev, &f, &chrono_tz::UTC, Severity::Low)[0];
+        assert_eq!(
+            a.new_ips_routine_accounts,
+            BTreeMap::from([("10.1.2.3".to_string(), 3)])
+        );
+        assert!(a.new_clients_routine_accounts.is_empty());
+        let said = "from IP 10.1.2.3 new to the account (3 other accounts use it routinely)";
+        assert!(a.explanation.contains(said), "{}", a.explanation);
+        // Clients are counted apart: a client code routine for three says nothing of the IP.
+        let f = Features {
+            routine_clients: three,
+            ..Features::default()
+        };
+        let a = &build(&[inc], &ev, &f, &chrono_tz::UTC, Severity::Low)[0];
+        assert_eq!(a.new_ips_routine_accounts["10.1.2.3"], 0);
+        let said = "from IP 10.1.2.3 new to the account (no other account uses it routinely)";
+        assert!(a.explanation.contains(said), "{}", a.explanation);
+    }
+
+    #[test]
+    fn new_values_are_listed_with_their_routine_users() {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let counts = |xs: &[(&str, u32)]| {
+            xs.iter()
+                .map(|&(k, n)| (k.to_string(), n))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let ips = ("IP", "IPs");
+        assert_eq!(
+            new_values(ips, &v(&["a"]), &counts(&[("a", 1)])),
+            "IP a new to the account (1 other account uses it routinely)"
+        );
+        assert_eq!(
+            new_values(ips, &v(&["a", "b"]), &counts(&[("a", 568), ("b", 0)])),
+            "IPs a, b new to the account (other accounts using each routinely: 568, 0)"
+        );
+        let five = counts(&[("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)]);
+        assert_eq!(
+            new_values(ips, &v(&["a", "b", "c", "d", "e"]), &five),
+            "IPs a, b, c and 2 more new to the account (other accounts using the first three routinely: 1, 2, 3)"
+        );
+        // An alert of an earlier version has no counts: none are said.
+        assert_eq!(
+            new_values(("client", "clients"), &v(&["x"]), &BTreeMap::new()),
+            "client x new to the account"
+        );
+        // Values are neutralised where they are said.
+        let said = new_values(ips, &v(&["a\nb"]), &counts(&[("a\nb", 0)]));
+        assert!(!said.contains('\n'), "{said}");
     }
 
     #[test]

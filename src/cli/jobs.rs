@@ -240,7 +240,7 @@ fn detect_new(
     settings: &JobSettings,
 ) -> Result<(Vec<Alert>, Vec<AlertWrite>, String), Failure> {
     let internal = |e: anyhow::Error| (Exit::Internal, e);
-    let (_feats, detection, incidents) = analyse(events, &settings.scan)?;
+    let (feats, detection, incidents) = analyse(events, &settings.scan)?;
     // Only incidents holding new events are this run's to raise.
     let mut fresh_times: HashMap<u32, Vec<i64>> = HashMap::new();
     for r in n_hist..events.len() {
@@ -265,6 +265,7 @@ fn detect_new(
     let mut built = alert::build(
         &incidents,
         events,
+        &feats,
         &settings.scan.features.tz,
         settings.scan.min_severity,
     );

@@ -951,6 +951,7 @@ fn report_scan(
     let mut alerts = alert::build(
         &incidents,
         activity,
+        feats,
         &settings.features.tz,
         settings.min_severity,
     );

@@ -224,6 +224,8 @@ mod tests {
             reasons: vec![],
             new_ips: vec![],
             new_clients: vec![],
+            new_ips_routine_accounts: Default::default(),
+            new_clients_routine_accounts: Default::default(),
             top_objects: vec![],
             files: vec![],
             explanation: "x".into(),

@@ -405,6 +405,8 @@ mod tests {
             ],
             new_ips: vec!["203.0.113.7".into(), "not-an-ip".into()],
             new_clients: vec!["curl/8.5".into()],
+            new_ips_routine_accounts: Default::default(),
+            new_clients_routine_accounts: Default::default(),
             top_objects: vec![ObjectOut {
                 object: "Contact".into(),
                 records: 110_000,

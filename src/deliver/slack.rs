@@ -392,6 +392,8 @@ mod tests {
             ],
             new_ips: vec!["198.51.100.4".into()],
             new_clients: vec!["python-requests/2.31".into()],
+            new_ips_routine_accounts: Default::default(),
+            new_clients_routine_accounts: Default::default(),
             top_objects: vec![ObjectOut {
                 object: "Contact".into(),
                 records: 100_000,

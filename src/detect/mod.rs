@@ -1552,7 +1552,8 @@ mod tests {
             end_ms: thief_day.window.end_ms,
             findings: vec![thief_day.clone()],
         };
-        let a = &crate::alert::build(&[inc], &t, &chrono_tz::UTC, Severity::Low)[0];
+        let none = crate::features::Features::default();
+        let a = &crate::alert::build(&[inc], &t, &none, &chrono_tz::UTC, Severity::Low)[0];
         let f = a.baseline.busy_day_factor.expect("in the record");
         assert!(f > 2.5 && f < 3.0, "{a:?}");
         // The first pass's day findings on day 15: at least the nine five-fold accounts'

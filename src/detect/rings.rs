@@ -57,7 +57,7 @@
 
 use super::tail::quantile;
 use super::{Factor, Finding, Measure, Reason, Scope, Severity, VolumeBaseline, VOLUME_GATE};
-use crate::features::Window;
+use crate::features::{Routine, Window};
 use crate::ingest::time::{DAY_MS, HOUR_MS};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 use std::collections::{BTreeMap, BTreeSet};
@@ -251,7 +251,7 @@ fn combine(a: f64, b: f64) -> f64 {
 pub fn find(
     hourly: &[Window],
     groups: &[(u32, Range<usize>)],
-    routine_ips: &[u32],
+    routine_ips: &Routine,
 ) -> Vec<Finding> {
     // Histories of group members only, built on first use: most accounts are in no group.
     let mut histories: Vec<Option<History>> = groups.iter().map(|_| None).collect();
@@ -323,7 +323,7 @@ pub fn find(
     }
 
     let n_groups = found.len();
-    let is_routine = |ip: u32| routine_ips.binary_search(&ip).is_ok();
+    let is_routine = |ip: u32| routine_ips.contains(ip);
     let n_routine = found.iter().filter(|g| is_routine(g.0)).count();
     let multiplicity = |routine: bool| {
         let family = if routine {
@@ -460,7 +460,7 @@ mod tests {
             hourly.push(hour(a, at(a), records, true));
             groups.push((a, start..hourly.len()));
         }
-        find(&hourly, &groups, &[])
+        find(&hourly, &groups, &Routine::default())
     }
 
     #[test]
@@ -522,7 +522,7 @@ mod tests {
             }
             groups.push((a, start..hourly.len()));
         }
-        find(&hourly, &groups, routine)
+        find(&hourly, &groups, &Routine::from_uses(routine.to_vec()))
     }
 
     #[test]
@@ -647,7 +647,7 @@ mod tests {
         // that too). All 3 members bring a new client: P(Binomial(3, 1/41) >= 3) = 41^-3 = t,
         // combined with 1 by Fisher: t (1 - ln t) = 1.7616e-4, score 3.754.
         let (hourly, groups) = client_tenant(true, 0);
-        let f = find(&hourly, &groups, &[]);
+        let f = find(&hourly, &groups, &Routine::default());
         assert_eq!(f.len(), 3);
         let t = 41f64.powi(-3);
         let want = t * (1.0 - t.ln());
@@ -662,7 +662,7 @@ mod tests {
         }
         // Without the client, nothing is unusual.
         let (hourly, groups) = client_tenant(false, 0);
-        assert!(find(&hourly, &groups, &[]).is_empty());
+        assert!(find(&hourly, &groups, &Routine::default()).is_empty());
     }
 
     #[test]
@@ -687,7 +687,7 @@ mod tests {
         let want = (8.0 + w * r) / (8.0 + w);
         assert!((want - 0.8973).abs() < 1e-4, "{want}");
         assert!((rate.without(&hourly, &group) - want).abs() < 1e-12);
-        assert!(find(&hourly, &groups, &[]).is_empty());
+        assert!(find(&hourly, &groups, &Routine::default()).is_empty());
     }
 
     #[test]
@@ -719,6 +719,6 @@ mod tests {
             }
             groups.push((a, start..hourly.len()));
         }
-        assert!(find(&hourly, &groups, &[]).is_empty());
+        assert!(find(&hourly, &groups, &Routine::default()).is_empty());
     }
 }

@@ -117,10 +117,52 @@ impl FeatureConfig {
 pub struct Features {
     pub hourly: Vec<Window>,
     pub daily: Vec<Window>,
-    /// Source IP codes some account uses routinely: in at least one hour the IP was not new to
-    /// it (its uses of the IP are not all within [`NOVELTY_BAND_MS`] of one hour). Sorted. An
-    /// office NAT or a VPN pool's addresses are; an attacker's host, a hotel's network are not.
-    pub routine_ips: Vec<u32>,
+    /// Source IPs some account uses routinely ([`Routine`]). An office NAT or a VPN pool's
+    /// addresses are; an attacker's host, a hotel's network are not.
+    pub routine_ips: Routine,
+    /// Clients some account uses routinely ([`Routine`]). The staff's browsers and a bulk tool
+    /// the admins share are; an attacker's script is not.
+    pub routine_clients: Routine,
+}
+
+/// Values (IP or client codes) that some account uses *routinely*, with how many accounts do.
+/// An account uses a value routinely when in at least one of its hours the value was not new to
+/// it: its uses are not all within [`NOVELTY_BAND_MS`] of one hour. A value new to an account
+/// in a window is never routine for that account, so for an alert's new values these are
+/// counts of *other* accounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routine(Vec<(u32, u32)>);
+
+impl Routine {
+    /// From one code per (account, value) pair used routinely, in any order.
+    pub fn from_uses(mut codes: Vec<u32>) -> Routine {
+        codes.sort_unstable();
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for c in codes {
+            match out.last_mut() {
+                Some((v, n)) if *v == c => *n += 1,
+                _ => out.push((c, 1)),
+            }
+        }
+        Routine(out)
+    }
+
+    /// How many accounts use `code` routinely.
+    pub fn accounts(&self, code: u32) -> u32 {
+        self.0
+            .binary_search_by_key(&code, |&(v, _)| v)
+            .map_or(0, |i| self.0[i].1)
+    }
+
+    /// Whether some account uses `code` routinely.
+    pub fn contains(&self, code: u32) -> bool {
+        self.accounts(code) > 0
+    }
+
+    /// The codes some account uses routinely, ascending.
+    pub fn codes(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().map(|&(v, _)| v)
+    }
 }
 
 /// An incident's account and time span, for gathering its evidence.
@@ -303,7 +345,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         &cal[hours.binary_search(&(z, h)).unwrap_or(0)]
     };
     let (new_ips, routine_ips) = novelty(&lf, c::SRC_IP, true)?;
-    let (new_clients, _) = novelty(&lf, c::CLIENT, false)?;
+    let (new_clients, routine_clients) = novelty(&lf, c::CLIENT, true)?;
     let (new_objects, _) = novelty(&lf, c::OBJECT, false)?;
 
     let mut hourly = Vec::new();
@@ -372,6 +414,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         hourly,
         daily,
         routine_ips,
+        routine_clients,
     })
 }
 
@@ -444,9 +487,9 @@ type NewByHour = HashMap<(u32, i64), Vec<u32>>;
 
 /// For an interned column (`src_ip`, `client` or `object`), the values new to each account in
 /// each hour (values the account used only within [`NOVELTY_BAND_MS`] of that hour), and the
-/// values some account uses *routinely*: new to it in none of the hours it used them (sorted;
-/// only when `routine`, else empty).
-fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHour, Vec<u32>)> {
+/// values some account uses *routinely*: new to it in none of the hours it used them
+/// ([`Routine`]; only when `routine`, else empty).
+fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHour, Routine)> {
     let used = lf.clone().filter(col(column).neq(lit(0u32)));
     let span = used.clone().group_by([col(c::ACCOUNT), col(column)]).agg([
         col(c::TIME).min().alias("first"),
@@ -492,18 +535,16 @@ fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHo
         v.sort_unstable();
     }
     let Some(span) = span_df else {
-        return Ok((out, Vec::new()));
+        return Ok((out, Routine::default()));
     };
     let account = span.column(c::ACCOUNT)?.u32()?;
     let value = span.column(column)?.u32()?;
-    let mut routine: Vec<u32> = (0..span.height())
+    let routine = (0..span.height())
         .filter_map(|i| Some((account.get(i)?, value.get(i)?)))
         .filter(|pair| !novel_pairs.contains(pair))
         .map(|(_, v)| v)
         .collect();
-    routine.sort_unstable();
-    routine.dedup();
-    Ok((out, routine))
+    Ok((out, Routine::from_uses(routine)))
 }
 
 #[cfg(test)]
@@ -738,7 +779,9 @@ mod tests {
         // all the same, for a) and .2 once. c: .3 at 09:10 and 20:10 the same day (both within
         // a day of the 09:00 hour: new there, so never routine). d: .4 at 00:00 on Jan 6 and
         // 00:30 on Jan 8: the 00:00 hour of Jan 6 ends its band at 01:00 on Jan 7 and the Jan
-        // 8 hour's band starts at 00:00 on Jan 7, so neither holds both uses: routine.
+        // 8 hour's band starts at 00:00 on Jan 7, so neither holds both uses: routine. e: .1 on
+        // Jan 6 and Jan 9 (three days apart): .1 is routine for two accounts, a and e. Each
+        // row's client is named after its IP, so clients follow the same rule.
         let rows = [
             ("2025-01-06T10:00:00Z", "a", "10.0.0.1"),
             ("2025-01-10T10:00:00Z", "a", "10.0.0.1"),
@@ -748,6 +791,8 @@ mod tests {
             ("2025-01-06T20:10:00Z", "c", "10.0.0.3"),
             ("2025-01-06T00:00:00Z", "d", "10.0.0.4"),
             ("2025-01-08T00:30:00Z", "d", "10.0.0.4"),
+            ("2025-01-06T12:00:00Z", "e", "10.0.0.1"),
+            ("2025-01-09T12:00:00Z", "e", "10.0.0.1"),
         ];
         let mut table = EventTable::default();
         let mut sink = stream::WindowSink::default();
@@ -755,11 +800,13 @@ mod tests {
             let f = sink.names().add_file("t");
             let s = sink.names().source_code("generic");
             for &(ts, account, ip) in &rows {
+                let client = format!("tool-{ip}");
                 let e = RawEvent {
                     time_ms: parse_timestamp(ts).unwrap(),
                     account,
                     records: Some(1),
                     src_ip: ip,
+                    client: &client,
                     ..Default::default()
                 };
                 sink.push(s, f, &e);
@@ -768,17 +815,26 @@ mod tests {
         let cfg = FeatureConfig::default();
         let memory = compute(&table, &cfg).unwrap();
         let streamed = sink.finish(&cfg);
-        let named = |codes: &[u32], names: &Names| -> Vec<String> {
-            codes
-                .iter()
-                .map(|&c| names.ips.get(c).to_string())
+        let ips = |f: &Features, names: &Names| -> Vec<(String, u32)> {
+            let r = &f.routine_ips;
+            r.codes()
+                .map(|c| (names.ips.get(c).to_string(), r.accounts(c)))
                 .collect()
         };
-        assert_eq!(named(&memory.routine_ips, &table), ["10.0.0.1", "10.0.0.4"]);
-        assert_eq!(
-            named(&streamed.features.routine_ips, streamed.names()),
-            ["10.0.0.1", "10.0.0.4"]
-        );
+        let clients = |f: &Features, names: &Names| -> Vec<(String, u32)> {
+            let r = &f.routine_clients;
+            r.codes()
+                .map(|c| (names.clients.get(c).replace("tool-", ""), r.accounts(c)))
+                .collect()
+        };
+        // .1 is routine for a and e (new to b); .4 for d; .2 and .3 for no one.
+        let want = [("10.0.0.1".to_string(), 2), ("10.0.0.4".to_string(), 1)];
+        for (f, names) in [(&memory, &*table), (&streamed.features, streamed.names())] {
+            assert_eq!(ips(f, names), want);
+            assert_eq!(clients(f, names), want);
+            let code = |v: &str| (0..names.ips.len() as u32).find(|&c| names.ips.get(c) == v);
+            assert_eq!(f.routine_ips.accounts(code("10.0.0.3").unwrap()), 0);
+        }
         // b's hour with .1 brings it (new to b) although .1 is routine for a.
         let b_hour = memory
             .hourly

@@ -26,8 +26,8 @@
 //! its bucket. Keys are held as 128-bit SHA-256 prefixes, not strings.
 
 use super::{
-    local_day_start_ms, local_hour, Activity, Evidence, FeatureConfig, Features, LocalHour, Span,
-    Window, WindowKind, NOVELTY_BAND_MS,
+    local_day_start_ms, local_hour, Activity, Evidence, FeatureConfig, Features, LocalHour,
+    Routine, Span, Window, WindowKind, NOVELTY_BAND_MS,
 };
 use crate::ingest::event::{
     once_replaces, EventSink, ExportActions, FastMap, FastSet, Names, RawEvent,
@@ -305,14 +305,15 @@ impl WindowSink {
         // The three novelty passes are independent: one thread each.
         let (new_ips, new_clients, new_objects) = std::thread::scope(|scope| {
             let ips = scope.spawn(|| novel(&self.buckets, &self.ips, true));
-            let clients = scope.spawn(|| novel(&self.buckets, &self.clients, false));
+            let clients = scope.spawn(|| novel(&self.buckets, &self.clients, true));
             let objects = novel(&self.buckets, &self.objects, false);
-            let join = |h: std::thread::ScopedJoinHandle<'_, (Vec<Vec<u32>>, Vec<u32>)>| {
+            let join = |h: std::thread::ScopedJoinHandle<'_, (Vec<Vec<u32>>, Routine)>| {
                 h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
             };
-            (join(ips), join(clients).0, objects.0)
+            (join(ips), join(clients), objects.0)
         });
         let (new_ips, routine_ips) = new_ips;
+        let (new_clients, routine_clients) = new_clients;
 
         // Days: the sums of their hours (by the local day each hour starts in), the distinct
         // objects of the whole day, and the union of the hours' new values.
@@ -439,6 +440,7 @@ impl WindowSink {
                 hourly,
                 daily,
                 routine_ips,
+                routine_clients,
             },
             names: self.names,
             buckets: self.buckets,
@@ -452,12 +454,12 @@ impl WindowSink {
 /// Per bucket, the values (sorted) its account used only within [`NOVELTY_BAND_MS`] of the
 /// bucket's hour: first and last use over all of the account's buckets. Code 0 ("not given")
 /// is never new. Also, when `routine`, the values some account uses routinely: new to it in none
-/// of its buckets (sorted; [`Features::routine_ips`]; else empty).
+/// of its buckets ([`Routine`]; else empty).
 fn novel(
     buckets: &[Bucket],
     used: &FastMap<(u32, u32), Seen>,
     routine: bool,
-) -> (Vec<Vec<u32>>, Vec<u32>) {
+) -> (Vec<Vec<u32>>, Routine) {
     let mut span: FastMap<(u32, u32), (i64, i64)> = FastMap::default();
     for (&(b, v), s) in used.iter().filter(|((_, v), _)| *v != 0) {
         let a = buckets[b as usize].account;
@@ -485,16 +487,14 @@ fn novel(
         v.sort_unstable();
     }
     if !routine {
-        return (out, Vec::new());
+        return (out, Routine::default());
     }
-    let mut routine: Vec<u32> = span
+    let routine = span
         .keys()
         .filter(|pair| !novel_pairs.contains(pair))
         .map(|&(_, v)| v)
         .collect();
-    routine.sort_unstable();
-    routine.dedup();
-    (out, routine)
+    (out, Routine::from_uses(routine))
 }
 
 /// The result of a streaming read: the features, the names, and the buckets alerts gather

@@ -51,6 +51,8 @@ fn alert() -> Alert {
         }],
         new_ips: vec!["192.0.2.9".into()],
         new_clients: vec!["<https://evil.example|open>".into()],
+        new_ips_routine_accounts: Default::default(),
+        new_clients_routine_accounts: Default::default(),
         top_objects: vec![ObjectOut {
             object: "Lead".into(),
             records: 50_000,

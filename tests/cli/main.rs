@@ -110,6 +110,13 @@ pub fn assert_is_theft(a: &Alert) {
     assert_eq!(a.events, 41);
     assert_eq!(a.new_ips, vec![theft::IP.to_owned()]);
     assert_eq!(a.new_clients, vec![theft::CLIENT.to_owned()]);
+    // Only the thief's 41 events use that address and script: no other account of the sample
+    // uses them, routinely or at all.
+    assert_eq!(a.new_ips_routine_accounts.get(theft::IP), Some(&0));
+    assert_eq!(a.new_clients_routine_accounts.get(theft::CLIENT), Some(&0));
+    assert!(a.explanation.contains(
+        "from IP 185.220.101.47 new to the account (no other account uses it routinely)"
+    ));
     let factors: Vec<&str> = a.reasons.iter().map(|r| r.factor.as_str()).collect();
     for f in ["volume", "off_hours", "new_ip", "new_client"] {
         assert!(factors.contains(&f), "{f} missing from {factors:?}");
