@@ -29,7 +29,7 @@ for format in $FORMATS; do
     "$bin" generate -q --out "$dir" --seed "$seed" --format "$format" --accounts "$ACCOUNTS"
     "$bin" scan -q "$dir/logs" --format jsonl --fail-on never > "$dir/alerts.jsonl"
     echo "== $format seed $seed, $ACCOUNTS accounts (default settings)"
-    "$bin" eval -q --labels "$dir/labels.csv" "$dir/alerts.jsonl" | tee "$dir/eval.txt" \
+    "$bin" eval -q --labels "$dir/labels.csv" --benign "$dir/benign.csv" "$dir/alerts.jsonl" | tee "$dir/eval.txt" \
       | sed -n '/^FAMILY/,/^False alerts per/p'
     # "all  N  F  R%" and "... : X (K over D account-days, ...)"
     read -r n f < <(awk '$1 == "all" {print $2, $3}' "$dir/eval.txt")

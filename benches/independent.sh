@@ -42,6 +42,6 @@ for c in $CASES; do
     --per-family "$per" --out "$dir" > "$dir.gen.txt" 2>&1
   "$bin" scan -q "$dir/logs" --format jsonl --fail-on never > "$dir/alerts.jsonl"
   echo "== independent generator $GEN_PY, seed $seed, $accounts accounts, $per incidents per family (default settings)"
-  "$bin" eval -q --labels "$dir/labels.csv" "$dir/alerts.jsonl" | tee "$dir/eval.txt" \
+  "$bin" eval -q --labels "$dir/labels.csv" --benign "$dir/benign.csv" "$dir/alerts.jsonl" | tee "$dir/eval.txt" \
     | sed -n '/^FAMILY/,/^False alerts per/p'
 done

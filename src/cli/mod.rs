@@ -360,6 +360,11 @@ struct EvalArgs {
     /// otherwise the rate is unknown.
     #[arg(long, value_name = "N")]
     account_days: Option<u64>,
+    /// The planted benign look-alikes (`benign.csv`, as `generate` writes it: `kind,account,start,end`;
+    /// `*` for every account, several accounts separated by `;`): each false alert is attributed
+    /// to the look-alikes it overlaps, and each kind says how many of its look-alikes drew one.
+    #[arg(long, value_name = "BENIGN.csv")]
+    benign: Option<PathBuf>,
 }
 
 /// How `eval` writes its result.
@@ -428,6 +433,8 @@ pub struct EvalSettings {
     pub min_severity: Severity,
     /// `--account-days`; when `None`, `tenant.json` beside the labels is looked for.
     pub account_days: Option<u64>,
+    /// `--benign`: the planted look-alikes.
+    pub benign: Option<PathBuf>,
 }
 
 impl EvalArgs {
@@ -441,6 +448,7 @@ impl EvalArgs {
             format: self.format,
             min_severity: self.min_severity.severity(),
             account_days: self.account_days,
+            benign: self.benign,
         })
     }
 }
@@ -1176,20 +1184,16 @@ fn kind_name(k: WindowKind) -> &'static str {
 /// `tenant.json` exits 2.
 pub fn run_eval(settings: &EvalSettings) -> Result<Exit, Failure> {
     let bad = |e: EvalError| (Exit::Usage, anyhow::Error::new(e));
-    let labels_name = settings.labels.display().to_string();
-    let labels_bytes = std::fs::read(&settings.labels).map_err(|e| {
-        (
-            Exit::InputUnreadable,
-            anyhow::Error::new(e).context(format!("reading labels {labels_name}")),
-        )
-    })?;
-    let labels_text = String::from_utf8(labels_bytes).map_err(|e| {
-        (
-            Exit::Usage,
-            anyhow::anyhow!("{labels_name}: not UTF-8 text: {e}"),
-        )
-    })?;
+    let (labels_name, labels_text) = read_text(&settings.labels, "labels")?;
     let incidents = eval::parse_labels(&labels_text, &labels_name).map_err(bad)?;
+    let look_alikes = match &settings.benign {
+        Some(path) => {
+            let (from, text) = read_text(path, "look-alikes")?;
+            let rows = eval::parse_benign(&text, &from).map_err(bad)?;
+            Some(eval::LookAlikes { rows, from })
+        }
+        None => None,
+    };
 
     let (alerts_name, alert_bytes) = match &settings.alerts {
         Some(path) => {
@@ -1225,6 +1229,7 @@ pub fn run_eval(settings: &EvalSettings) -> Result<Exit, Failure> {
     let config = EvalConfig {
         min_severity: settings.min_severity,
         account_days,
+        look_alikes,
     };
     let result = eval::evaluate(&incidents, &alerts, &config);
     let text = match settings.format {
@@ -1251,6 +1256,20 @@ pub fn run_eval(settings: &EvalSettings) -> Result<Exit, Failure> {
         )),
         _ => Ok(Exit::Success),
     }
+}
+
+/// A text file's name and contents: unreadable exits 3, not UTF-8 exits 2.
+fn read_text(path: &std::path::Path, what: &str) -> Result<(String, String), Failure> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        (
+            Exit::InputUnreadable,
+            anyhow::Error::new(e).context(format!("reading {what} {name}")),
+        )
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| (Exit::Usage, anyhow::anyhow!("{name}: not UTF-8 text: {e}")))?;
+    Ok((name, text))
 }
 
 /// The active account-days from `tenant.json` beside the labels file, if there is one.
@@ -1370,6 +1389,33 @@ fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
             "False alerts per 10,000 active account-days: n/a (unknown: pass --account-days N or put tenant.json with {\"active_account_days\": N} next to the labels)\n",
         ),
     }
+    if let (Some(from), Some(without)) = (&e.look_alikes_from, e.false_alerts_without_look_alike) {
+        let planted: u64 = e.look_alikes.iter().map(|k| k.planted).sum();
+        s.push_str(&format!(
+            "\nLook-alikes {}: {} planted; {} of the {} false alert(s) overlap one\n",
+            neutralize(from),
+            thousands(planted as f64),
+            e.false_alerts - without,
+            e.false_alerts
+        ));
+        let rows: Vec<Vec<String>> = e
+            .look_alikes
+            .iter()
+            .map(|k| {
+                vec![
+                    cell(&k.kind, 40),
+                    k.planted.to_string(),
+                    k.alerted.to_string(),
+                    k.false_alerts.to_string(),
+                ]
+            })
+            .collect();
+        s.push_str(&columns(
+            &["LOOK-ALIKE", "PLANTED", "ALERTED", "FALSE ALERTS"],
+            &rows,
+            &[false, true, true, true],
+        ));
+    }
 
     s.push_str(&format!(
         "\nMissed incidents ({}):\n",
@@ -1407,6 +1453,7 @@ fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
         "\nFalse alerts ({}):\n",
         e.false_alert_details.len()
     ));
+    let with_kinds = e.look_alikes_from.is_some();
     if !e.false_alert_details.is_empty() {
         let rows: Vec<Vec<String>> = e
             .false_alert_details
@@ -1416,7 +1463,7 @@ fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
                     Some(n) if *n != f.account => format!("{} ({n})", f.account),
                     _ => f.account.clone(),
                 };
-                vec![
+                let mut row = vec![
                     cell(&account, 60),
                     cell(&f.source, 12),
                     format!(
@@ -1427,14 +1474,23 @@ fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
                     format!("{:.1}", f.score),
                     f.severity.as_str().into(),
                     cell(&f.id, 30),
-                ]
+                ];
+                if with_kinds {
+                    row.push(match f.look_alikes.as_slice() {
+                        [] => "-".into(),
+                        kinds => cell(&kinds.join(","), 80),
+                    });
+                }
+                row
             })
             .collect();
-        s.push_str(&columns(
-            &["ACCOUNT", "SOURCE", "WINDOW", "SCORE", "SEVERITY", "ID"],
-            &rows,
-            &[false, false, false, true, false, false],
-        ));
+        let mut header = vec!["ACCOUNT", "SOURCE", "WINDOW", "SCORE", "SEVERITY", "ID"];
+        let mut right = vec![false, false, false, true, false, false];
+        if with_kinds {
+            header.push("LOOK-ALIKES");
+            right.push(false);
+        }
+        s.push_str(&columns(&header, &rows, &right));
     }
     s
 }

@@ -57,9 +57,30 @@
 //! | `active_account_days_from` | string or null | where it came from: `--account-days` or the path of `tenant.json` |
 //! | `false_alerts_per_10k_account_days` | number or null | `false_alerts * 10000 / active_account_days`; null when unknown |
 //! | `missed_incidents` | array | incidents not found, by start then id: `{incident_id, family, accounts, start, end}`; `accounts` is `[{account, source}]` (source null: any), `start`/`end` RFC 3339 UTC |
-//! | `false_alert_details` | array | the false alerts, by window start, account, id: `{id, account, account_name, source, window_start, window_end, score, severity}` |
+//! | `false_alert_details` | array | the false alerts, by window start, account, id: `{id, account, account_name, source, window_start, window_end, score, severity, look_alikes}`; `look_alikes`: the kinds of the planted look-alikes it overlaps, sorted (empty without `--benign`) |
+//! | `look_alikes_from` | string or null | the look-alikes file (`--benign`); null without one |
+//! | `look_alikes` | array | per kind of look-alike, sorted by kind: `{kind, planted, alerted, false_alerts}`: rows of that kind, rows that a false alert overlaps, false alerts overlapping one (an alert may count under several kinds); empty without `--benign` |
+//! | `false_alerts_without_look_alike` | integer or null | false alerts overlapping no look-alike; null without `--benign` |
 //!
 //! Ratios are exact (not rounded). The same inputs give byte-identical output.
+//!
+//! # The look-alikes file (`benign.csv`, optional: `--benign`)
+//!
+//! The benign look-alikes planted in a tenant (`generate` writes them): legitimate activity that
+//! looks like theft, which a good detector stays quiet on. With it, every false alert is
+//! attributed to the look-alikes it overlaps, and the look-alikes are counted per kind: how many
+//! were planted and how many drew a false alert. CSV with a header row; columns matched by exact
+//! name, others (a `note`) ignored:
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `kind` | the kind of look-alike, free text (`admin_bulk_export`, `travel`, ...) |
+//! | `account` or `accounts` | the account, several separated by `;`, or `*`: every account (an organisation-wide busy day). A group name such as `ALL_STAFF` names no account and matches none |
+//! | `start`, `end` | RFC 3339 date-times, `end` not before `start` |
+//!
+//! A false alert overlaps a look-alike as an alert finds an incident: one of its accounts (by
+//! `account` or `account_name`), its window within the span give or take [`SLACK_MS`]. Like
+//! labels, the file is ground truth: any problem is an error naming the file, line and field.
 
 use crate::alert::Alert;
 use crate::detect::Severity;
@@ -99,6 +120,14 @@ pub enum EvalError {
     /// A `tenant.json` that does not say how many account-days were active.
     #[error("{file}: {message}")]
     Tenant { file: String, message: String },
+    /// A problem in the look-alikes file (line 1 is the header).
+    #[error("{file}:{line}: {}{message}", field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+    Benign {
+        file: String,
+        line: u64,
+        field: Option<String>,
+        message: String,
+    },
 }
 
 /// One account of an incident.
@@ -145,6 +174,24 @@ pub struct AccountDays {
     pub from: String,
 }
 
+/// A planted benign look-alike: a row of `benign.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlike {
+    pub kind: String,
+    /// The accounts it concerns; empty: every account (`*`).
+    pub accounts: Vec<String>,
+    /// Milliseconds since the epoch, UTC, `[start_ms, end_ms)`.
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// The planted look-alikes and the file they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlikes {
+    pub rows: Vec<LookAlike>,
+    pub from: String,
+}
+
 /// How to evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalConfig {
@@ -152,6 +199,8 @@ pub struct EvalConfig {
     pub min_severity: Severity,
     /// `None`: the false-alert rate is unknown.
     pub account_days: Option<AccountDays>,
+    /// `None`: false alerts are not attributed to look-alikes.
+    pub look_alikes: Option<LookAlikes>,
 }
 
 /// The result of an evaluation; serialised, it is the `--format json` output (see the module
@@ -176,6 +225,25 @@ pub struct Evaluation {
     pub false_alerts_per_10k_account_days: Option<f64>,
     pub missed_incidents: Vec<MissedIncident>,
     pub false_alert_details: Vec<FalseAlert>,
+    #[serde(default)]
+    pub look_alikes_from: Option<String>,
+    #[serde(default)]
+    pub look_alikes: Vec<LookAlikeScore>,
+    #[serde(default)]
+    pub false_alerts_without_look_alike: Option<u64>,
+}
+
+/// How one kind of look-alike fared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookAlikeScore {
+    pub kind: String,
+    /// Rows of this kind.
+    pub planted: u64,
+    /// Of them, rows that a false alert overlaps.
+    pub alerted: u64,
+    /// False alerts overlapping a row of this kind.
+    pub false_alerts: u64,
 }
 
 /// Recall of one family of incidents.
@@ -211,6 +279,9 @@ pub struct FalseAlert {
     pub window_end: String,
     pub score: f64,
     pub severity: Severity,
+    /// Kinds of the look-alikes it overlaps, sorted.
+    #[serde(default)]
+    pub look_alikes: Vec<String>,
 }
 
 /// Scores `alerts` against `incidents`.
@@ -267,6 +338,50 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
             .then_with(|| a.end_ms.cmp(&b.end_ms))
     });
 
+    // Look-alikes: which of them each false alert overlaps.
+    let rows = config.look_alikes.as_ref().map_or(&[][..], |l| &l.rows[..]);
+    let overlapped: Vec<Vec<usize>> = false_alerts
+        .iter()
+        .map(|a| (0..rows.len()).filter(|&r| overlaps(&rows[r], a)).collect())
+        .collect();
+    let mut kinds: BTreeMap<&str, LookAlikeScore> = BTreeMap::new();
+    for l in rows {
+        kinds
+            .entry(&l.kind)
+            .or_insert_with(|| LookAlikeScore {
+                kind: l.kind.clone(),
+                planted: 0,
+                alerted: 0,
+                false_alerts: 0,
+            })
+            .planted += 1;
+    }
+    let mut alerted = vec![false; rows.len()];
+    for o in &overlapped {
+        let mut of_alert: Vec<&str> = Vec::new();
+        for &r in o {
+            alerted[r] = true;
+            of_alert.push(&rows[r].kind);
+        }
+        of_alert.sort_unstable();
+        of_alert.dedup();
+        for k in of_alert {
+            kinds.get_mut(k).expect("every kind counted").false_alerts += 1;
+        }
+    }
+    for (l, &a) in rows.iter().zip(&alerted) {
+        kinds
+            .get_mut(l.kind.as_str())
+            .expect("every kind counted")
+            .alerted += u64::from(a);
+    }
+    let kinds_of = |o: &[usize]| -> Vec<String> {
+        let mut k: Vec<String> = o.iter().map(|&r| rows[r].kind.clone()).collect();
+        k.sort_unstable();
+        k.dedup();
+        k
+    };
+
     let n_incidents = incidents.len() as u64;
     let found = incident_found.iter().filter(|&&f| f).count() as u64;
     let n_alerts = kept.len() as u64;
@@ -302,9 +417,16 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
                 end: format_utc(inc.end_ms),
             })
             .collect(),
+        look_alikes_from: config.look_alikes.as_ref().map(|l| l.from.clone()),
+        look_alikes: kinds.into_values().collect(),
+        false_alerts_without_look_alike: config
+            .look_alikes
+            .as_ref()
+            .map(|_| overlapped.iter().filter(|o| o.is_empty()).count() as u64),
         false_alert_details: false_alerts
             .into_iter()
-            .map(|t| {
+            .zip(&overlapped)
+            .map(|(t, o)| {
                 let a = &t.alert;
                 FalseAlert {
                     id: a.id.clone(),
@@ -315,10 +437,21 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
                     window_end: a.window_end.clone(),
                     score: a.score,
                     severity: a.severity,
+                    look_alikes: kinds_of(o),
                 }
             })
             .collect(),
     }
+}
+
+/// Whether `a` is an alert for one of the look-alike's accounts (any account for `*`)
+/// overlapping its span, with slack.
+fn overlaps(l: &LookAlike, a: &TimedAlert) -> bool {
+    let account = l.accounts.is_empty()
+        || l.accounts
+            .iter()
+            .any(|x| *x == a.alert.account || a.alert.account_name.as_ref() == Some(x));
+    account && a.start_ms < l.end_ms + SLACK_MS && a.end_ms > l.start_ms - SLACK_MS
 }
 
 /// Whether `a` is an alert for one of the incident's accounts overlapping that account's span,
@@ -333,6 +466,62 @@ pub fn matches(inc: &Incident, a: &TimedAlert) -> bool {
     })
 }
 
+/// Builds a ground-truth file's error: line (1 is the header), field, message.
+type ErrAt<'a> = dyn Fn(u64, Option<&str>, String) -> EvalError + 'a;
+
+/// The header and the records of a ground-truth CSV file (labels, look-alikes), fields trimmed.
+fn csv_records<'t>(
+    text: &'t str,
+    err: &ErrAt<'_>,
+) -> Result<(csv::StringRecord, csv::StringRecordsIntoIter<&'t [u8]>), EvalError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| err(1, None, format!("cannot read the header: {e}")))?
+        .clone();
+    Ok((header, reader.into_records()))
+}
+
+/// A record and its line, or the error naming the line that could not be read.
+fn row(
+    record: csv::Result<csv::StringRecord>,
+    err: &ErrAt<'_>,
+) -> Result<(csv::StringRecord, u64), EvalError> {
+    let record = record.map_err(|e| {
+        let line = e.position().map_or(0, |p| p.line());
+        err(line, None, e.to_string())
+    })?;
+    let line = record.position().map_or(0, |p| p.line());
+    Ok((record, line))
+}
+
+/// The fields of one record of a ground-truth file, read with errors naming line and field.
+struct Fields<'a> {
+    record: &'a csv::StringRecord,
+    line: u64,
+    err: &'a ErrAt<'a>,
+}
+
+impl Fields<'_> {
+    /// Column `i`, which must not be empty.
+    fn required(&self, i: usize, name: &str) -> Result<&str, EvalError> {
+        let v = self.record.get(i).unwrap_or("");
+        if v.is_empty() {
+            Err((self.err)(self.line, Some(name), "empty".into()))
+        } else {
+            Ok(v)
+        }
+    }
+
+    /// Column `i` as an RFC 3339 time, in milliseconds since the epoch.
+    fn time(&self, i: usize, name: &str) -> Result<i64, EvalError> {
+        let v = self.required(i, name)?;
+        parse_timestamp(v).map_err(|e| (self.err)(self.line, Some(name), format!("{v:?}: {e}")))
+    }
+}
+
 /// Parses a labels file (`file` names it in errors) into incidents, sorted by id.
 pub fn parse_labels(text: &str, file: &str) -> Result<Vec<Incident>, EvalError> {
     let err = |line: u64, field: Option<&str>, message: String| EvalError::Labels {
@@ -341,13 +530,7 @@ pub fn parse_labels(text: &str, file: &str) -> Result<Vec<Incident>, EvalError> 
         field: field.map(str::to_owned),
         message,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|e| err(1, None, format!("cannot read the header: {e}")))?
-        .clone();
+    let (header, records) = csv_records(text, &err)?;
     let mut col: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, name) in header.iter().enumerate() {
         let known = REQUIRED.iter().chain(&OPTIONAL).find(|&&c| c == name);
@@ -380,30 +563,18 @@ pub fn parse_labels(text: &str, file: &str) -> Result<Vec<Incident>, EvalError> 
 
     // incident id -> (first line, incident)
     let mut by_id: BTreeMap<String, (u64, Incident)> = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            err(line, None, e.to_string())
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| record.get(col[name]).unwrap_or("");
-        let required = |name: &'static str| {
-            let v = get(name);
-            if v.is_empty() {
-                Err(err(line, Some(name), "empty".into()))
-            } else {
-                Ok(v)
-            }
+    for record in records {
+        let (record, line) = row(record, &err)?;
+        let f = Fields {
+            record: &record,
+            line,
+            err: &err,
         };
-        let time = |name: &'static str| {
-            let v = required(name)?;
-            parse_timestamp(v).map_err(|e| err(line, Some(name), format!("{v:?}: {e}")))
-        };
-        let id = required("incident_id")?;
-        let family = required("family")?;
-        let account = required("account")?;
-        let start_ms = time("start")?;
-        let end_ms = time("end")?;
+        let id = f.required(col["incident_id"], "incident_id")?;
+        let family = f.required(col["family"], "family")?;
+        let account = f.required(col["account"], "account")?;
+        let start_ms = f.time(col["start"], "start")?;
+        let end_ms = f.time(col["end"], "end")?;
         if end_ms < start_ms {
             return Err(err(line, Some("end"), "before `start`".into()));
         }
@@ -499,6 +670,82 @@ pub fn parse_alerts(bytes: &[u8], file: &str) -> Result<Vec<TimedAlert>, EvalErr
         }
         out.push(TimedAlert {
             alert,
+            start_ms,
+            end_ms,
+        });
+    }
+    Ok(out)
+}
+
+/// Parses a look-alikes file (`file` names it in errors), in file order.
+pub fn parse_benign(text: &str, file: &str) -> Result<Vec<LookAlike>, EvalError> {
+    let err = |line: u64, field: Option<&str>, message: String| EvalError::Benign {
+        file: file.to_owned(),
+        line,
+        field: field.map(str::to_owned),
+        message,
+    };
+    let (header, records) = csv_records(text, &err)?;
+    let find = |name: &str| header.iter().position(|h| h == name);
+    let account_col = match (find("account"), find("accounts")) {
+        (Some(_), Some(_)) => {
+            return Err(err(
+                1,
+                Some("accounts"),
+                "give `account` or `accounts`, not both".into(),
+            ))
+        }
+        (Some(i), None) | (None, Some(i)) => i,
+        (None, None) => {
+            return Err(err(
+                1,
+                Some("account"),
+                "required column missing; the header must have kind,account,start,end (`accounts` may stand for `account`)".into(),
+            ))
+        }
+    };
+    let mut col = [0; 3];
+    for (c, name) in col.iter_mut().zip(["kind", "start", "end"]) {
+        *c = find(name).ok_or_else(|| {
+            err(
+                1,
+                Some(name),
+                "required column missing; the header must have kind,account,start,end".into(),
+            )
+        })?;
+    }
+    let mut out = Vec::new();
+    for record in records {
+        let (record, line) = row(record, &err)?;
+        let f = Fields {
+            record: &record,
+            line,
+            err: &err,
+        };
+        let kind = f.required(col[0], "kind")?;
+        let accounts = f.required(account_col, "account")?;
+        let start_ms = f.time(col[1], "start")?;
+        let end_ms = f.time(col[2], "end")?;
+        if end_ms < start_ms {
+            return Err(err(line, Some("end"), "before `start`".into()));
+        }
+        let accounts: Vec<String> = if accounts == "*" {
+            Vec::new()
+        } else {
+            let named: Vec<String> = accounts
+                .split(';')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if named.is_empty() {
+                return Err(err(line, Some("account"), "names no account".into()));
+            }
+            named
+        };
+        out.push(LookAlike {
+            kind: kind.to_owned(),
+            accounts,
             start_ms,
             end_ms,
         });
@@ -720,6 +967,7 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
             &EvalConfig {
                 min_severity: min,
                 account_days,
+                look_alikes: None,
             },
         )
     }
@@ -729,6 +977,116 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
             .iter()
             .map(|f| f.id.as_str())
             .collect()
+    }
+
+    /// Look-alikes against the hand-made alerts, whose false alerts are A9 (g@, 03-11
+    /// 14:00-15:00), A5 (e@, 03-12 07:00:01-08:00:01) and A8 (f@ generic, 03-13 09:00-10:00).
+    const BENIGN: &str = "\
+kind,accounts,start,end,note
+admin_bulk_export,g@x.example,2025-03-11T15:30:00Z,2025-03-11T16:00:00Z,starts 30 min after A9 ends
+travel,z@x.example; e@x.example,2025-03-12T09:00:01Z,2025-03-13T00:00:00Z,its slack starts when A5 ends
+org_busy_day,*,2025-03-13T00:00:00Z,2025-03-14T00:00:00Z,every account
+campaign_week,b@x.example;g@x.example,2025-03-10T00:00:00Z,2025-03-12T00:00:00Z,
+new_joiner,q@x.example,2025-03-10T00:00:00Z,2025-03-11T00:00:00Z,
+";
+
+    #[test]
+    fn false_alerts_are_attributed_to_the_look_alikes_they_overlap() {
+        let labels = parse_labels(LABELS, "labels.csv").unwrap();
+        let alerts = parse_alerts(&alerts_jsonl(), "alerts.jsonl").unwrap();
+        let rows = parse_benign(BENIGN, "benign.csv").unwrap();
+        assert_eq!(rows[1].accounts, ["z@x.example", "e@x.example"]);
+        assert!(rows[2].accounts.is_empty(), "`*` is every account");
+        let config = |look_alikes| EvalConfig {
+            min_severity: Severity::Low,
+            account_days: None,
+            look_alikes,
+        };
+        let e = evaluate(
+            &labels,
+            &alerts,
+            &config(Some(LookAlikes {
+                rows,
+                from: "benign.csv".into(),
+            })),
+        );
+        // A9 is within an hour of g@'s export (15:00 against 15:30) and inside the campaign
+        // week g@ is part of. A5 ends at 08:00:01, exactly where the travel's slack begins
+        // (09:00:01 less an hour): no overlap. A8 falls on the organisation's busy day, and so
+        // does A7, which is true and is not attributed. b@'s true A1 lies in the campaign week:
+        // not attributed either.
+        let kinds: Vec<(&str, Vec<&str>)> = e
+            .false_alert_details
+            .iter()
+            .map(|f| {
+                let k = f.look_alikes.iter().map(String::as_str).collect();
+                (f.id.as_str(), k)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("A9", vec!["admin_bulk_export", "campaign_week"]),
+                ("A5", vec![]),
+                ("A8", vec!["org_busy_day"]),
+            ]
+        );
+        let table: Vec<(&str, u64, u64, u64)> = e
+            .look_alikes
+            .iter()
+            .map(|k| (k.kind.as_str(), k.planted, k.alerted, k.false_alerts))
+            .collect();
+        assert_eq!(
+            table,
+            [
+                ("admin_bulk_export", 1, 1, 1),
+                ("campaign_week", 1, 1, 1),
+                ("new_joiner", 1, 0, 0),
+                ("org_busy_day", 1, 1, 1),
+                ("travel", 1, 0, 0),
+            ]
+        );
+        assert_eq!(e.false_alerts_without_look_alike, Some(1));
+        assert_eq!(e.look_alikes_from.as_deref(), Some("benign.csv"));
+        // Without look-alikes the rest of the evaluation is the same, and nothing is attributed.
+        let plain = evaluate(&labels, &alerts, &config(None));
+        assert_eq!(plain.false_alerts_without_look_alike, None);
+        assert!(plain.look_alikes.is_empty());
+        assert!(plain
+            .false_alert_details
+            .iter()
+            .all(|f| f.look_alikes.is_empty()));
+        assert_eq!((plain.found, plain.false_alerts), (e.found, e.false_alerts));
+    }
+
+    #[test]
+    fn bad_look_alikes_are_named_by_line_and_field() {
+        let e = parse_benign("kind,start,end\n", "b.csv").unwrap_err();
+        assert_eq!(e.to_string(), "b.csv:1: field `account`: required column missing; the header must have kind,account,start,end (`accounts` may stand for `account`)");
+        let e = parse_benign("kind,account,accounts,start,end\n", "b.csv").unwrap_err();
+        assert!(
+            e.to_string().starts_with("b.csv:1: field `accounts`"),
+            "{e}"
+        );
+        let two = "kind,account,start,end\nt,a,2025-03-01T00:00:00Z,2025-03-02T00:00:00Z\n";
+        let e = parse_benign(
+            &format!("{two}t,a,2025-03-02T00:00:00Z,2025-03-01T00:00:00Z\n"),
+            "b.csv",
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "b.csv:3: field `end`: before `start`");
+        let e = parse_benign(
+            &format!("{two}t, ; ,2025-03-01T00:00:00Z,2025-03-02T00:00:00Z\n"),
+            "b.csv",
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "b.csv:3: field `account`: names no account");
+        let e = parse_benign(
+            &format!("{two},a,2025-03-01T00:00:00Z,2025-03-02T00:00:00Z\n"),
+            "b.csv",
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "b.csv:3: field `kind`: empty");
     }
 
     #[test]
@@ -840,6 +1198,7 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
         let config = EvalConfig {
             min_severity: Severity::Low,
             account_days: days(100),
+            look_alikes: None,
         };
         let e = evaluate(&labels, &[], &config);
         assert_eq!((e.alerts, e.precision), (0, None));
@@ -890,6 +1249,7 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
         let config = EvalConfig {
             min_severity: Severity::Low,
             account_days: None,
+            look_alikes: None,
         };
         let a = serde_json::to_string(&evaluate(&labels, &alerts, &config)).unwrap();
         alerts.reverse();

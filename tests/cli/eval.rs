@@ -118,6 +118,9 @@ fn the_planted_theft_is_found_and_every_other_alert_is_false() {
         "false_alerts_per_10k_account_days",
         "missed_incidents",
         "false_alert_details",
+        "look_alikes_from",
+        "look_alikes",
+        "false_alerts_without_look_alike",
     ];
     let mut got = keys.clone();
     got.sort_unstable();
@@ -195,6 +198,67 @@ fn min_severity_high_leaves_only_the_theft() {
     assert_eq!(v["false_alerts"], 0);
     assert_eq!(v["precision"].as_f64(), Some(1.0));
     assert_eq!(v["recall"].as_f64(), Some(1.0));
+}
+
+#[test]
+fn false_alerts_are_attributed_to_look_alikes() {
+    // The sample's month (2025-01-01 to 01-31) as one organisation-wide look-alike, and one
+    // naming the thief only on the day before the theft.
+    let dir = setup(true);
+    let benign = dir.path().join("benign.csv");
+    std::fs::write(
+        &benign,
+        format!(
+            "kind,account,start,end\nmonth,*,2025-01-01T00:00:00Z,2025-02-01T00:00:00Z\neve,{},2025-01-22T00:00:00Z,2025-01-22T12:00:00Z\n",
+            theft::ACCOUNT
+        ),
+    )
+    .unwrap();
+    let out = eval(
+        dir.path(),
+        &["--format", "json", "--benign", benign.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["false_alerts"].as_u64().unwrap();
+    assert!(f > 0, "the sample's low alerts are false: {v}");
+    // Every false alert lies in the month; the theft is true and the day before it draws none.
+    assert_eq!(
+        v["look_alikes"],
+        serde_json::json!([
+            {"kind": "eve", "planted": 1, "alerted": 0, "false_alerts": 0},
+            {"kind": "month", "planted": 1, "alerted": 1, "false_alerts": f},
+        ])
+    );
+    assert_eq!(v["false_alerts_without_look_alike"], 0);
+    for d in v["false_alert_details"].as_array().unwrap() {
+        assert_eq!(d["look_alikes"], serde_json::json!(["month"]));
+    }
+    let out = eval(dir.path(), &["--benign", benign.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "2 planted; {f} of the {f} false alert(s) overlap one"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("LOOK-ALIKES"), "{text}");
+
+    // A bad row is named; a missing file is unreadable input.
+    std::fs::write(
+        &benign,
+        "kind,account,start,end\nx,a,yesterday,2025-01-02T00:00:00Z\n",
+    )
+    .unwrap();
+    let out = eval(dir.path(), &["--benign", benign.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("benign.csv:2: field `start`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = eval(dir.path(), &["--benign", "no/such/benign.csv"]);
+    assert_eq!(out.status.code(), Some(3));
 }
 
 #[test]
