@@ -694,6 +694,16 @@ fn display_account(a: &Alert) -> String {
     }
 }
 
+/// `no other account uses it routinely`, `1 other account ...`, `N other accounts use it
+/// routinely`: what a new value's count of routine users says.
+pub fn routine_phrase(n: u32) -> String {
+    match n {
+        0 => "no other account uses it routinely".into(),
+        1 => "1 other account uses it routinely".into(),
+        n => format!("{n} other accounts use it routinely"),
+    }
+}
+
 /// `IP 198.51.100.7 new to the account (no other account uses it routinely)`: up to three new
 /// values, neutralised, and how many other accounts use each routinely, which says whether the
 /// account took up something the organisation already uses (a VPN pool's address, the admins'
@@ -716,9 +726,7 @@ fn new_values(noun: (&str, &str), v: &[String], routine: &BTreeMap<String, u32>)
     };
     let counts: Option<Vec<u32>> = shown.iter().map(|x| routine.get(*x).copied()).collect();
     match counts.as_deref() {
-        Some([0]) => s.push_str(" (no other account uses it routinely)"),
-        Some([1]) => s.push_str(" (1 other account uses it routinely)"),
-        Some([n]) => s.push_str(&format!(" ({n} other accounts use it routinely)")),
+        Some(&[n]) => s.push_str(&format!(" ({})", routine_phrase(n))),
         Some(ns) if !ns.is_empty() => {
             let ns: Vec<String> = ns.iter().map(u32::to_string).collect();
             let which = if v.len() > 3 {

@@ -18,9 +18,10 @@
 //! field 2,000, 50 blocks), counted after escaping.
 
 use crate::alert::sanitize::neutralize;
-use crate::alert::{human_bytes, thousands, Alert, ReasonOut};
+use crate::alert::{human_bytes, routine_phrase, thousands, Alert, ReasonOut};
 use crate::detect::Severity;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// Most new IPs or clients listed; the rest are counted.
 const MAX_LISTED: usize = 5;
@@ -147,9 +148,17 @@ fn observed_vs_typical(r: &ReasonOut, a: &Alert) -> String {
     }
 }
 
-/// A list of identifiers: up to [`MAX_LISTED`], then `and N more`.
-fn listed(v: &[String], max: usize) -> String {
-    let shown: Vec<String> = v.iter().take(MAX_LISTED).map(|x| code(x, max)).collect();
+/// New IPs or clients: up to [`MAX_LISTED`], then `and N more`, each with how many other
+/// accounts use it routinely when the alert says.
+fn listed(v: &[String], max: usize, routine: &BTreeMap<String, u32>) -> String {
+    let shown: Vec<String> = v
+        .iter()
+        .take(MAX_LISTED)
+        .map(|x| match routine.get(x) {
+            Some(&n) => format!("{} ({})", code(x, max), routine_phrase(n)),
+            None => code(x, max),
+        })
+        .collect();
     match v.len() {
         n if n > MAX_LISTED => format!("{} and {} more", shown.join(", "), n - MAX_LISTED),
         _ => shown.join(", "),
@@ -279,10 +288,12 @@ pub fn slack_message(alert: &Alert, update: bool) -> Value {
 
     let mut new = Vec::new();
     if !a.new_ips.is_empty() {
-        new.push(format!("*New IPs:* {}", listed(&a.new_ips, 64)));
+        let ips = listed(&a.new_ips, 64, &a.new_ips_routine_accounts);
+        new.push(format!("*New IPs:* {ips}"));
     }
     if !a.new_clients.is_empty() {
-        new.push(format!("*New clients:* {}", listed(&a.new_clients, 120)));
+        let clients = listed(&a.new_clients, 120, &a.new_clients_routine_accounts);
+        new.push(format!("*New clients:* {clients}"));
     }
     if !a.top_objects.is_empty() {
         let objs: Vec<String> = a
@@ -490,6 +501,7 @@ mod tests {
             "\u{202e}exe.txt\x1b]8;;https://evil\x07".into(),
             "zero\u{200b}width".into(),
         ];
+        a.new_ips_routine_accounts = a.new_ips.iter().map(|ip| (ip.clone(), 0)).collect();
         a.top_objects[0].object = "<mailto:x@evil.example|report>".into();
         a.explanation = "<!here> read <https://evil|this> \n & more".into();
         a.reasons[1].detail = "<!channel>".into();
@@ -587,6 +599,22 @@ mod tests {
         let new = blocks[4]["text"]["text"].as_str().unwrap();
         assert!(new.contains("*New IPs:* `198.51.100.4`"));
         assert!(new.contains("*New clients:* `python-requests/2.31`"));
+        // With the routine counts of this version's alerts, each value says its own.
+        let mut a = alert();
+        a.new_ips_routine_accounts = BTreeMap::from([("198.51.100.4".into(), 0)]);
+        a.new_clients_routine_accounts = BTreeMap::from([("python-requests/2.31".into(), 3)]);
+        let m = slack_message(&a, false);
+        let new = m["blocks"][4]["text"]["text"].as_str().unwrap();
+        assert!(
+            new.contains("*New IPs:* `198.51.100.4` (no other account uses it routinely)"),
+            "{new}"
+        );
+        assert!(
+            new.contains(
+                "*New clients:* `python-requests/2.31` (3 other accounts use it routinely)"
+            ),
+            "{new}"
+        );
         assert!(m["text"].as_str().unwrap().contains("`alice`"));
         assert!(!m.to_string().contains("updated"));
         let u = slack_message(&alert(), true);
