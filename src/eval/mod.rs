@@ -1246,16 +1246,25 @@ new_joiner,q@x.example,2025-03-10T00:00:00Z,2025-03-11T00:00:00Z,
     fn output_does_not_depend_on_alert_order() {
         let labels = parse_labels(LABELS, "l").unwrap();
         let mut alerts = parse_alerts(&alerts_jsonl(), "a").unwrap();
-        let config = EvalConfig {
+        let mut rows = parse_benign(BENIGN, "b").unwrap();
+        let config = |rows: &[LookAlike]| EvalConfig {
             min_severity: Severity::Low,
             account_days: None,
-            look_alikes: None,
+            look_alikes: Some(LookAlikes {
+                rows: rows.to_vec(),
+                from: "b".into(),
+            }),
         };
-        let a = serde_json::to_string(&evaluate(&labels, &alerts, &config)).unwrap();
+        let a = serde_json::to_string(&evaluate(&labels, &alerts, &config(&rows))).unwrap();
         alerts.reverse();
         alerts.rotate_left(3);
-        let b = serde_json::to_string(&evaluate(&labels, &alerts, &config)).unwrap();
+        rows.reverse();
+        let b = serde_json::to_string(&evaluate(&labels, &alerts, &config(&rows))).unwrap();
         assert_eq!(a, b);
+        assert!(
+            a.contains("\"look_alikes\":[\"admin_bulk_export\",\"campaign_week\"]"),
+            "{a}"
+        );
     }
 
     fn label_error(text: &str) -> (u64, Option<String>, String) {
