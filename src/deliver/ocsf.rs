@@ -31,7 +31,7 @@
 //! | `finding_info.analytic` | `name` `exfilwatch <window_kind> volume baseline`, `type_id` `2` `Behavioral`, `algorithm`, `version` |
 //! | `metadata` | `version` `1.5.0`; `product` `{name, vendor_name: "exfilwatch", version}`; `correlation_uid` = `id` |
 //! | `anomaly_analyses[]` | one per `reasons[]` entry, see below |
-//! | `evidences[]` | `account` (`actor.user`), `new_ip` (`src_endpoint.ip`), `new_client` (`data.client`), `object` (`resources` and `data.records`/`data.events`), `input_file` (`file`) |
+//! | `evidences[]` | `account` (`actor.user`), `new_ip` (`src_endpoint.ip`), `new_client` (`data.client`), each new value with `data.routine_accounts` (how many other accounts use it routinely) when the alert gives it, `object` (`resources` and `data.records`/`data.events`), `input_file` (`file`) |
 //! | `resources[]` | `top_objects`: `{uid: object, name: object, type: "<source> object"}` |
 //! | `unmapped` | `source`, `account`, `account_name`, `window_kind`, `score`, `records`, `bytes`, `events`, `distinct_objects`, `baseline` (the whole object), `reasons` (the whole array) |
 //!
@@ -224,13 +224,21 @@ fn evidences(a: &Alert) -> Vec<Value> {
         } },
     })];
     for ip in &a.new_ips {
-        out.push(match ip.trim().parse::<std::net::IpAddr>() {
+        let mut e = match ip.trim().parse::<std::net::IpAddr>() {
             Ok(addr) => json!({ "name": "new_ip", "src_endpoint": { "ip": addr.to_string() } }),
             Err(_) => json!({ "name": "new_ip", "data": { "src_ip": ip } }),
-        });
+        };
+        if let Some(n) = a.new_ips_routine_accounts.get(ip) {
+            e["data"]["routine_accounts"] = json!(n);
+        }
+        out.push(e);
     }
     for c in &a.new_clients {
-        out.push(json!({ "name": "new_client", "data": { "client": c } }));
+        let mut e = json!({ "name": "new_client", "data": { "client": c } });
+        if let Some(n) = a.new_clients_routine_accounts.get(c) {
+            e["data"]["routine_accounts"] = json!(n);
+        }
+        out.push(e);
     }
     for o in &a.top_objects {
         out.push(json!({
@@ -520,6 +528,7 @@ mod tests {
         assert!(ev[2].get("src_endpoint").is_none());
         assert_eq!(ev[2]["data"]["src_ip"], "not-an-ip");
         assert_eq!(ev[3]["data"]["client"], "curl/8.5");
+        assert!(ev[1].get("data").is_none(), "no count, no data");
         assert_eq!(ev[4]["resources"][0]["name"], "Contact");
         assert_eq!(ev[4]["data"]["records"], 110_000);
         assert_eq!(ev[5]["file"]["name"], "export.csv.gz");
@@ -527,6 +536,16 @@ mod tests {
         assert_eq!(ev[5]["file"]["type_id"], 1);
         assert_eq!(ev.len(), 6);
         assert_eq!(f["resources"][0]["uid"], "Contact");
+        // With this version's counts, each new value carries its own.
+        let mut a = alert();
+        a.new_ips_routine_accounts = [("203.0.113.7".into(), 0), ("not-an-ip".into(), 2)].into();
+        a.new_clients_routine_accounts = [("curl/8.5".into(), 7)].into();
+        let ev = detection_finding(&a, Activity::Create, "1")["evidences"].clone();
+        assert_eq!(ev[1]["src_endpoint"]["ip"], "203.0.113.7");
+        assert_eq!(ev[1]["data"]["routine_accounts"], 0);
+        assert_eq!(ev[2]["data"]["src_ip"], "not-an-ip");
+        assert_eq!(ev[2]["data"]["routine_accounts"], 2);
+        assert_eq!(ev[3]["data"]["routine_accounts"], 7);
     }
 
     #[test]
