@@ -712,18 +712,12 @@ pub fn routine_phrase(n: u32) -> String {
 fn new_values(noun: (&str, &str), v: &[String], routine: &BTreeMap<String, u32>) -> String {
     let shown: Vec<&String> = v.iter().take(3).collect();
     let names: Vec<String> = shown.iter().map(|x| cell(x, 60)).collect();
-    let mut s = if v.len() == 1 {
-        format!("{} {} new to the account", noun.0, names[0])
-    } else if v.len() > 3 {
-        let more = v.len() - 3;
-        format!(
-            "{} {} and {more} more new to the account",
-            noun.1,
-            names.join(", ")
-        )
-    } else {
-        format!("{} {} new to the account", noun.1, names.join(", "))
+    let noun = if v.len() == 1 { noun.0 } else { noun.1 };
+    let more = match v.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
     };
+    let mut s = format!("{noun} {}{more} new to the account", names.join(", "));
     let counts: Option<Vec<u32>> = shown.iter().map(|x| routine.get(*x).copied()).collect();
     match counts.as_deref() {
         Some(&[n]) => s.push_str(&format!(" ({})", routine_phrase(n))),

@@ -356,17 +356,26 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
             })
             .planted += 1;
     }
+    // Each false alert's kinds, sorted and distinct: counted here, listed in its details.
     let mut alerted = vec![false; rows.len()];
-    for o in &overlapped {
-        let mut of_alert: Vec<&str> = Vec::new();
+    let alert_kinds: Vec<Vec<String>> = overlapped
+        .iter()
+        .map(|o| {
+            let mut k: Vec<String> = o.iter().map(|&r| rows[r].kind.clone()).collect();
+            k.sort_unstable();
+            k.dedup();
+            k
+        })
+        .collect();
+    for (o, ks) in overlapped.iter().zip(&alert_kinds) {
         for &r in o {
             alerted[r] = true;
-            of_alert.push(&rows[r].kind);
         }
-        of_alert.sort_unstable();
-        of_alert.dedup();
-        for k in of_alert {
-            kinds.get_mut(k).expect("every kind counted").false_alerts += 1;
+        for k in ks {
+            kinds
+                .get_mut(k.as_str())
+                .expect("every kind counted")
+                .false_alerts += 1;
         }
     }
     for (l, &a) in rows.iter().zip(&alerted) {
@@ -375,12 +384,6 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
             .expect("every kind counted")
             .alerted += u64::from(a);
     }
-    let kinds_of = |o: &[usize]| -> Vec<String> {
-        let mut k: Vec<String> = o.iter().map(|&r| rows[r].kind.clone()).collect();
-        k.sort_unstable();
-        k.dedup();
-        k
-    };
 
     let n_incidents = incidents.len() as u64;
     let found = incident_found.iter().filter(|&&f| f).count() as u64;
@@ -425,8 +428,8 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
             .map(|_| overlapped.iter().filter(|o| o.is_empty()).count() as u64),
         false_alert_details: false_alerts
             .into_iter()
-            .zip(&overlapped)
-            .map(|(t, o)| {
+            .zip(alert_kinds)
+            .map(|(t, look_alikes)| {
                 let a = &t.alert;
                 FalseAlert {
                     id: a.id.clone(),
@@ -437,7 +440,7 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
                     window_end: a.window_end.clone(),
                     score: a.score,
                     severity: a.severity,
-                    look_alikes: kinds_of(o),
+                    look_alikes,
                 }
             })
             .collect(),
