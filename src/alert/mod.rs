@@ -43,7 +43,11 @@
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null. `busy_day_factor`, present only when the day was judged net of an
 //! organisation-wide busy day (`detect::orgday`): how many times their usual the source's
-//! accounts read that day.
+//! accounts read that day. `bulk_hours` and `bulk_hours_off_hours`, present only when the
+//! window is at an hour the account rarely works: how many of the account's other bulk hours
+//! there are (outside the left-out days), and how many of those also fell at hours it rarely
+//! works (`detect::OffHoursPrecedent`; when there are any, the off-hours factor is the larger
+//! of the hour's rate and their share).
 //!
 //! For `run` alerts, `median` and `p99` are of all the account's active days, `windows` counts
 //! them, and `tail_probability` is the run test's probability (Bonferroni-corrected). When a
@@ -53,7 +57,8 @@
 //! `reasons[]`: `factor` (`volume`, `off_hours`, `new_ip`, `new_client`, `breadth`, `new_objects`, `dormant`, `run`, `shared_ip`),
 //! `contribution` (points added to `score`), `observed` (volume; 1 for off-hours; number of new
 //! values; distinct objects; days since the previous activity; the run's volume; the ring's
-//! accounts), `typical` (median volume; activity rate at this hour; share of days bringing a new
+//! accounts), `typical` (median volume; activity rate at this hour, or the share of the account's
+//! other bulk hours at such hours when there is one and it is larger; share of days bringing a new
 //! value; share of windows reading as many objects; share of gaps at least that long (the
 //! larger of the account's earlier gaps and other accounts' absences);
 //! the median day times the run's days; the share of the account's hours reading as much),
@@ -109,6 +114,15 @@ pub struct Alert {
     pub version: u32,
 }
 
+/// "was at such an hour" for one of the account's bulk hours, "were at such hours" for more.
+fn at_such_hours(n: u32) -> &'static str {
+    if n == 1 {
+        "was at such an hour"
+    } else {
+        "were at such hours"
+    }
+}
+
 fn first_version() -> u32 {
     1
 }
@@ -133,6 +147,13 @@ pub struct BaselineOut {
     /// source's accounts read that day (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_day_factor: Option<f64>,
+    /// For a window at an hour the account rarely works: its other bulk hours (absent
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_hours: Option<u32>,
+    /// Of those, how many also fell at hours it rarely works (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_hours_off_hours: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -294,6 +315,8 @@ fn to_alert(
             .busy_day
             .filter(|b| b.factor > 1.0)
             .map(|b| round(b.factor, 2)),
+        bulk_hours: lead.off_hours_precedent.map(|p| p.bulk_hours),
+        bulk_hours_off_hours: lead.off_hours_precedent.map(|p| p.off_hours),
     };
     let reasons: Vec<ReasonOut> = lead
         .reasons
@@ -311,10 +334,19 @@ fn to_alert(
                     thousands(b.median),
                     thousands(b.p99)
                 ),
-                Factor::OffHours => format!(
-                    "active around this hour on {:.1}% of such days",
-                    r.typical * 100.0
-                ),
+                Factor::OffHours => {
+                    let rate = hr.map_or(r.typical, |h| h.rate);
+                    let mut d = format!("active around this hour on {:.1}% of such days", rate * 100.0);
+                    if let Some(p) = lead.off_hours_precedent.filter(|p| p.off_hours > 0) {
+                        d.push_str(&format!(
+                            "; {} of its {} other bulk hours {} too",
+                            p.off_hours,
+                            p.bulk_hours,
+                            at_such_hours(p.off_hours)
+                        ));
+                    }
+                    d
+                }
                 Factor::Breadth => format!(
                     "{} distinct objects; {:.2}% of the account's windows read that many",
                     r.observed,
@@ -632,8 +664,18 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
     if lead.reasons.iter().any(|r| r.factor == Factor::OffHours) {
         if let (Some(act), Some(obs)) = (b.days_active_at_hour, b.days_observed) {
             s.push_str(&format!(
-                "; at an hour it is rarely active (around this hour on {act} of {obs} such weekdays)"
+                "; at an hour it is rarely active (around this hour on {act} of {obs} such weekdays"
             ));
+            match (b.bulk_hours, b.bulk_hours_off_hours) {
+                (Some(n), Some(0)) if n > 0 => s.push_str(&format!(
+                    "; none of its {n} other bulk hours was at such an hour)"
+                )),
+                (Some(n), Some(k)) if k > 0 => s.push_str(&format!(
+                    "; though {k} of its {n} other bulk hours {} too)",
+                    at_such_hours(k)
+                )),
+                _ => s.push(')'),
+            }
         }
     }
     if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Breadth) {

@@ -220,6 +220,8 @@ mod tests {
                 days_active_at_hour: None,
                 days_observed: None,
                 busy_day_factor: None,
+                bulk_hours: None,
+                bulk_hours_off_hours: None,
             },
             reasons: vec![],
             new_ips: vec![],

@@ -387,6 +387,8 @@ mod tests {
                 days_active_at_hour: Some(1),
                 days_observed: Some(30),
                 busy_day_factor: None,
+                bulk_hours: None,
+                bulk_hours_off_hours: None,
             },
             reasons: vec![
                 ReasonOut {

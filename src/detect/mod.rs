@@ -15,7 +15,8 @@
 //!   raise an alert on ordinary volume.
 //! - **off-hours**: `-log10` of the rate at which the account is active around this local hour
 //!   on this weekday ([`crate::features::baseline::ActivityProfile::rate`]), capped at
-//!   [`OFF_HOURS_CAP`].
+//!   [`OFF_HOURS_CAP`]; or, when some of the account's other bulk hours also fell at hours it
+//!   rarely works, of the share of its bulk hours that did, if larger ([`OffHoursPrecedent`]).
 //! - **new IP** / **new client**: used by the account only around this window. Weighted by how
 //!   rarely the account's days bring a new one (Laplace estimate `(s + 1) / (d + 2)` over its
 //!   `d` other active days, `s` of which had one), capped at [`NOVELTY_CAP`] each.
@@ -45,6 +46,10 @@ use tail::{log_volume, quantile, TailModel};
 pub const VOLUME_GATE: f64 = 3.0;
 /// Most the off-hours factor can add (an hour the account is active on 1% of days or fewer).
 pub const OFF_HOURS_CAP: f64 = 2.0;
+/// Least off-hours factor reported (an hour the account is active on 10% of such days or
+/// fewer); a bulk hour at least this far off the account's hours is an off-hours precedent
+/// ([`OffHoursPrecedent`]).
+pub const OFF_HOURS_MIN: f64 = 1.0;
 /// Most a new IP, or a new client, can add each.
 pub const NOVELTY_CAP: f64 = 1.5;
 /// Fewest distinct objects in a window for the breadth factor.
@@ -318,6 +323,68 @@ pub struct Finding {
     pub ring: Option<rings::RingEvidence>,
     /// For a day judged net of an organisation-wide busy day ([`orgday`]).
     pub busy_day: Option<orgday::BusyDay>,
+    /// For a window with an off-hours factor, the account's other bulk hours as precedents.
+    pub off_hours_precedent: Option<OffHoursPrecedent>,
+}
+
+/// The off-hours factor asks how rarely the account works at this hour; for a bulk hour it also
+/// asks how often the account's *bulk* hours fall at hours it rarely works. An administrator who
+/// runs the monthly export in the evening works few evenings, so the rate alone makes every
+/// such export look off-hours again; the precedents say it is how this account exports. Of the
+/// account's other bulk hours (outside the window's band, like every baseline here),
+/// `bulk_hours` in all, `off_hours` fell at an hour the account rarely works, each judged as it
+/// would be scored (its own rate, its own days left out, at least [`OFF_HOURS_MIN`]). With at
+/// least one precedent, the factor is `-log10` of the larger of the hour's rate and the share
+/// `off_hours / bulk_hours`; with none it is the rate's, so an account that never exported at
+/// night is judged as before, however few bulk hours it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffHoursPrecedent {
+    pub bulk_hours: u32,
+    pub off_hours: u32,
+}
+
+impl OffHoursPrecedent {
+    /// The share of bulk hours at hours the account rarely works, when there is a precedent.
+    pub fn share(self) -> Option<f64> {
+        (self.off_hours > 0).then(|| f64::from(self.off_hours) / f64::from(self.bulk_hours))
+    }
+}
+
+/// An account's bulk hourly windows (start, and whether it fell at an hour the account rarely
+/// works, judged by its own rate with its own days left out), for [`OffHoursPrecedent`].
+fn bulk_hours_off(
+    windows: &[Window],
+    profile: &ActivityProfile,
+    ctx: &Context<'_>,
+) -> Vec<(i64, bool)> {
+    windows
+        .iter()
+        .filter(|h| h.kind == WindowKind::Hour && is_bulk(h, ctx.cfg))
+        .map(|h| {
+            let r = profile.rate(
+                h.local_hour,
+                h.local_weekday,
+                (h.local_day - 1)..=(h.local_day + 1),
+                &ctx.population_hours,
+            );
+            (h.start_ms, -r.rate.log10() >= OFF_HOURS_MIN)
+        })
+        .collect()
+}
+
+/// The off-hours precedents of `w` among `bulk` ([`bulk_hours_off`]): those outside its band.
+fn precedents_of(w: &Window, bulk: &[(i64, bool)]) -> OffHoursPrecedent {
+    let mut p = OffHoursPrecedent {
+        bulk_hours: 0,
+        off_hours: 0,
+    };
+    for &(start, off) in bulk {
+        if (start - w.start_ms).abs() >= NOVELTY_BAND_MS {
+            p.bulk_hours += 1;
+            p.off_hours += u32::from(off);
+        }
+    }
+    p
 }
 
 /// An account whose bulk windows could not be scored: no usable baseline.
@@ -884,6 +951,14 @@ fn score_account(
         v
     };
     let full_logs = [full(Measure::Records), full(Measure::Bytes)];
+    // Built on first need: few windows have an off-hours factor.
+    let bulk_hours = std::cell::OnceCell::new();
+    let bulk_hours = || -> &[(i64, bool)] {
+        bulk_hours.get_or_init(|| match ctx.profiles.get(&account) {
+            Some(p) if kind == WindowKind::Hour => bulk_hours_off(windows, p, ctx),
+            _ => Vec::new(),
+        })
+    };
     let mut unscored = 0;
     for w in windows {
         let mut best: Option<VolumeBaseline> = None;
@@ -959,7 +1034,7 @@ fn score_account(
             continue;
         };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
-        let mut f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx);
+        let mut f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx, bulk_hours);
         if kind == WindowKind::Day {
             f.busy_day = ctx
                 .busy
@@ -1082,12 +1157,14 @@ fn objects(w: &Window, windows: &[Window], cfg: &DetectConfig) -> Option<Reason>
 }
 
 /// Adds the objects factor (`objects`) and the off-hours, novelty and dormancy factors to a
-/// window's volume surprise. The severity is set later, from the run's alert line.
-fn score_window(
+/// window's volume surprise; `bulk_hours` gives the account's bulk hours ([`bulk_hours_off`]).
+/// The severity is set later, from the run's alert line.
+fn score_window<'b>(
     w: &Window,
     baseline: VolumeBaseline,
     objects: Option<Reason>,
     ctx: &Context<'_>,
+    bulk_hours: impl FnOnce() -> &'b [(i64, bool)],
 ) -> Finding {
     let volume_score = (-baseline.tail_probability.log10()).max(0.0);
     let observed = baseline.measure.of(w).unwrap_or(0) as f64;
@@ -1101,6 +1178,7 @@ fn score_window(
     let exclude = (w.local_day - 1)..=(w.local_day + 1);
 
     let mut hour_rate = None;
+    let mut off_hours_precedent = None;
     if w.kind == WindowKind::Hour {
         if let Some(p) = ctx.profiles.get(&w.account) {
             let r = p.rate(
@@ -1109,14 +1187,19 @@ fn score_window(
                 exclude.clone(),
                 &ctx.population_hours,
             );
-            let contribution = (-r.rate.log10()).clamp(0.0, OFF_HOURS_CAP);
-            if contribution >= 1.0 {
-                reasons.push(Reason {
-                    factor: Factor::OffHours,
-                    contribution,
-                    observed: 1.0,
-                    typical: r.rate,
-                });
+            if -r.rate.log10() >= OFF_HOURS_MIN {
+                let precedent = precedents_of(w, bulk_hours());
+                let typical = precedent.share().map_or(r.rate, |q| q.max(r.rate));
+                let contribution = (-typical.log10()).clamp(0.0, OFF_HOURS_CAP);
+                if contribution >= OFF_HOURS_MIN {
+                    reasons.push(Reason {
+                        factor: Factor::OffHours,
+                        contribution,
+                        observed: 1.0,
+                        typical,
+                    });
+                }
+                off_hours_precedent = Some(precedent);
             }
             hour_rate = Some(r);
         }
@@ -1157,6 +1240,7 @@ fn score_window(
         run: None,
         ring: None,
         busy_day: None,
+        off_hours_precedent,
     }
 }
 
@@ -1354,15 +1438,16 @@ pub fn incidents(findings: &[Finding], high: f64) -> Vec<Incident> {
             let off = hours
                 .filter_map(|h| {
                     let r = h.reasons.iter().find(|r| r.factor == Factor::OffHours)?;
-                    Some((r.clone(), h.hour_rate))
+                    Some((r.clone(), h.hour_rate, h.off_hours_precedent))
                 })
                 .max_by(|a, b| a.0.contribution.total_cmp(&b.0.contribution));
-            if let Some((r, rate)) = off {
+            if let Some((r, rate, precedent)) = off {
                 f.score += r.contribution;
                 f.reasons.push(r);
                 f.reasons
                     .sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
                 f.hour_rate = rate;
+                f.off_hours_precedent = precedent;
                 f.severity = Severity::from_score(f.score, high).unwrap_or(f.severity);
             }
             i.findings.push(f);
@@ -1562,6 +1647,124 @@ mod tests {
         assert!(others >= 9, "{others}");
         let said = format!("Judged net of an organisation-wide busy day: {others} other accounts");
         assert!(a.explanation.contains(&said), "{}", a.explanation);
+    }
+
+    #[test]
+    fn bulk_hours_at_odd_hours_before_are_precedents_for_the_off_hours_factor() {
+        // An office worker over five weeks (weekdays 09:00-17:00, 500-899 records an hour, under
+        // the bulk floor of 1,000) whose 11:00 hour reads 1,000-1,510 records every weekday: 25
+        // daytime bulk hours. The scored
+        // export: 500,000 records at 21:15 on day 16 (a Wednesday), usual IP and client.
+        let t0 = parse_timestamp(JAN06).unwrap();
+        let at = |day: i64, hour: i64, records: i64| Ev {
+            t: t0 + day * DAY_MS + hour * HOUR_MS + 900_000,
+            account: "ana",
+            records,
+            ip: "198.51.100.7",
+            client: "Chrome/131",
+        };
+        let scored = |precedents: &[(i64, i64)]| {
+            let mut evs = office("ana", 35, |d, h| {
+                if h == 11 {
+                    1_000 + d * 15
+                } else {
+                    500 + (d * 7 + h * 3) % 400
+                }
+            });
+            evs.extend(precedents.iter().map(|&(d, h)| at(d, h, 20_000)));
+            evs.push(at(16, 21, 500_000));
+            evs.sort_by_key(|e| e.t);
+            let (t, d) = run(&evs);
+            let start = t0 + 16 * DAY_MS + 21 * HOUR_MS;
+            let f = d
+                .findings
+                .iter()
+                .find(|f| f.window.kind == WindowKind::Hour && f.window.start_ms == start)
+                .cloned()
+                .unwrap_or_else(|| {
+                    panic!(
+                        "the evening export is a finding: {:#?}",
+                        d.findings
+                            .iter()
+                            .map(|f| (
+                                f.window.start_ms - t0,
+                                f.window.kind,
+                                f.score,
+                                f.reasons.clone()
+                            ))
+                            .collect::<Vec<_>>()
+                    )
+                });
+            (t, f)
+        };
+        let off = |f: &Finding| {
+            f.reasons
+                .iter()
+                .find(|r| r.factor == Factor::OffHours)
+                .cloned()
+        };
+
+        // No precedent: the factor is the hour's rate, and the finding says none of the 23
+        // other bulk hours (25 daytime ones, less days 16 and 17 within 24 hours) was off-hours.
+        let (_, alone) = scored(&[]);
+        let rate = alone.hour_rate.expect("an hourly window").rate;
+        let r = off(&alone).expect("an off-hours factor");
+        assert!((r.contribution - (-rate.log10()).min(OFF_HOURS_CAP)).abs() < 1e-12);
+        assert!(r.contribution > 1.5, "{r:?}");
+        assert_eq!(
+            alone.off_hours_precedent,
+            Some(OffHoursPrecedent {
+                bulk_hours: 23,
+                off_hours: 0
+            })
+        );
+
+        // Two earlier odd-hour exports of 20,000 records, 21:15 on day 3 (a Thursday) and
+        // 05:15 on day 8 (a Monday): each at an hour the account rarely works, judged with its
+        // own days left out. Now 2 of its 25 other bulk hours were off-hours: the factor is
+        // -log10(2 / 25) = 1.097, since the hour's rate is smaller still.
+        let (t, with) = scored(&[(3, 21), (8, 5)]);
+        let rate = with.hour_rate.expect("an hourly window").rate;
+        assert!(rate < 2.0 / 25.0, "{rate}");
+        let r = off(&with).expect("still an off-hours factor");
+        assert!(
+            (r.contribution - -(2.0f64 / 25.0).log10()).abs() < 1e-12,
+            "{r:?}"
+        );
+        assert!((r.typical - 0.08).abs() < 1e-12);
+        assert_eq!(
+            with.off_hours_precedent,
+            Some(OffHoursPrecedent {
+                bulk_hours: 25,
+                off_hours: 2
+            })
+        );
+
+        // The alert shows the counts and says so.
+        let inc = Incident {
+            account: with.window.account,
+            start_ms: with.window.start_ms,
+            end_ms: with.window.end_ms,
+            findings: vec![with],
+        };
+        let none = crate::features::Features::default();
+        let a = &crate::alert::build(&[inc], &t, &none, &chrono_tz::UTC, Severity::Low)[0];
+        assert_eq!(
+            (a.baseline.bulk_hours, a.baseline.bulk_hours_off_hours),
+            (Some(25), Some(2))
+        );
+        let said = "though 2 of its 25 other bulk hours were at such hours too)";
+        assert!(a.explanation.contains(said), "{}", a.explanation);
+        let detail = &a
+            .reasons
+            .iter()
+            .find(|r| r.factor == "off_hours")
+            .unwrap()
+            .detail;
+        assert!(
+            detail.ends_with("; 2 of its 25 other bulk hours were at such hours too"),
+            "{detail}"
+        );
     }
 
     #[test]

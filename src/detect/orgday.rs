@@ -207,6 +207,7 @@ mod tests {
             run: None,
             ring: None,
             busy_day: None,
+            off_hours_precedent: None,
         }
     }
 

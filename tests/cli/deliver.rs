@@ -41,6 +41,8 @@ fn alert() -> Alert {
             days_active_at_hour: Some(6),
             days_observed: Some(30),
             busy_day_factor: None,
+            bulk_hours: None,
+            bulk_hours_off_hours: None,
         },
         reasons: vec![ReasonOut {
             factor: "volume".into(),
