@@ -125,9 +125,10 @@ fn observed_vs_typical(r: &ReasonOut, a: &Alert) -> String {
             amount(r.observed, m),
             amount(r.typical, m)
         ),
+        // `typical` may be the share of its bulk hours at such hours (`detail` says so).
         "off_hours" => format!(
             "active at this hour; usually on {} of such days",
-            percent(r.typical)
+            percent(a.baseline.hour_activity_rate.unwrap_or(r.typical))
         ),
         "new_ip" | "new_client" | "new_objects" => format!(
             "{} new; {} of windows bring as many",
@@ -619,6 +620,18 @@ mod tests {
         );
         assert!(m["text"].as_str().unwrap().contains("`alice`"));
         assert!(!m.to_string().contains("updated"));
+        // With off-hours precedents the factor's `typical` is their share (2 of 25, 8%); the
+        // message still gives the hour's rate, 3%, and the detail the precedents.
+        let mut a = alert();
+        (a.baseline.bulk_hours, a.baseline.bulk_hours_off_hours) = (Some(25), Some(2));
+        a.reasons[0].typical = 0.08;
+        a.reasons[0].detail = "active around this hour on 3.0% of such days; 2 of its 25 other bulk hours were at such hours too".into();
+        let m = slack_message(&a, false);
+        let why = m["blocks"][3]["text"]["text"].as_str().unwrap();
+        assert!(
+            why.contains("usually on 3.0% of such days — active around this hour on 3.0% of such days; 2 of its 25 other bulk hours were at such hours too"),
+            "{why}"
+        );
         let u = slack_message(&alert(), true);
         assert!(u["blocks"][0]["text"]["text"]
             .as_str()
