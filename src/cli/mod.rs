@@ -365,6 +365,12 @@ struct EvalArgs {
     /// to the look-alikes it overlaps, and each kind says how many of its look-alikes drew one.
     #[arg(long, value_name = "BENIGN.csv")]
     benign: Option<PathBuf>,
+    /// Evaluate at this alert line instead of the scan's severities: an hourly or daily alert
+    /// counts when its score is at least S, a run or ring alert when it is high (their own
+    /// line). Scan with `--min-severity low` first, so that every alert a lower line would raise
+    /// is in the file.
+    #[arg(long, value_name = "S")]
+    line: Option<f64>,
 }
 
 /// How `eval` writes its result.
@@ -435,12 +441,17 @@ pub struct EvalSettings {
     pub account_days: Option<u64>,
     /// `--benign`: the planted look-alikes.
     pub benign: Option<PathBuf>,
+    /// `--line`: the alert line to evaluate at.
+    pub line: Option<f64>,
 }
 
 impl EvalArgs {
     fn into_settings(self) -> Result<EvalSettings, String> {
         if self.account_days == Some(0) {
             return Err("--account-days must be at least 1".into());
+        }
+        if self.line.is_some_and(|l| !l.is_finite() || l < 0.0) {
+            return Err("--line must be a score of 0 or more".into());
         }
         Ok(EvalSettings {
             labels: self.labels,
@@ -449,6 +460,7 @@ impl EvalArgs {
             min_severity: self.min_severity.severity(),
             account_days: self.account_days,
             benign: self.benign,
+            line: self.line,
         })
     }
 }
@@ -1230,6 +1242,7 @@ pub fn run_eval(settings: &EvalSettings) -> Result<Exit, Failure> {
         min_severity: settings.min_severity,
         account_days,
         look_alikes,
+        line: settings.line,
     };
     let result = eval::evaluate(&incidents, &alerts, &config);
     let text = match settings.format {
@@ -1336,7 +1349,7 @@ fn columns(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
 /// neutralised.
 fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
     let mut s = format!(
-        "Labels {}: {} incident(s). Alerts {}: {} read, {} at or above {} evaluated.\n\n",
+        "Labels {}: {} incident(s). Alerts {}: {} read, {} at or above {} evaluated",
         neutralize(labels),
         e.incidents,
         neutralize(alerts),
@@ -1344,6 +1357,13 @@ fn eval_table(e: &Evaluation, labels: &str, alerts: &str) -> String {
         e.alerts,
         e.min_severity.as_str()
     );
+    match e.line {
+        Some(l) => s.push_str(&format!(
+            " at a line of {l} ({} below it left out: windows scoring under {l}, runs and rings under high).\n\n",
+            e.alerts_below_line
+        )),
+        None => s.push_str(".\n\n"),
+    }
     let mut rows: Vec<Vec<String>> = e
         .families
         .iter()

@@ -49,7 +49,9 @@
 //! | `families` | array | per family, sorted by name: `{family, incidents, found, recall}` (recall a number) |
 //! | `alerts_read` | integer | alert lines in the alerts file |
 //! | `alerts_below_min_severity` | integer | of them, left out by `--min-severity` |
-//! | `alerts` | integer | alerts evaluated (`alerts_read - alerts_below_min_severity`) |
+//! | `line` | number or null | with `--line S`: the alert line evaluated instead of the scan's (see *Another alert line*); null without |
+//! | `alerts_below_line` | integer | of the rest, left out by `--line` (0 without) |
+//! | `alerts` | integer | alerts evaluated (`alerts_read - alerts_below_min_severity - alerts_below_line`) |
 //! | `true_alerts` | integer | evaluated alerts matching at least one incident |
 //! | `false_alerts` | integer | evaluated alerts matching none (`alerts - true_alerts`) |
 //! | `precision` | number or null | `true_alerts / alerts`; null when no alert was evaluated |
@@ -63,6 +65,16 @@
 //! | `false_alerts_without_look_alike` | integer or null | false alerts overlapping no look-alike; null without `--benign` |
 //!
 //! Ratios are exact (not rounded). The same inputs give byte-identical output.
+//!
+//! # Another alert line (`--line S`)
+//!
+//! What would recall and false alerts be at another alert line? Scan with `--min-severity low`
+//! (every finding from the volume gate up, whatever the line) and evaluate with `--line S`: an
+//! alert led by an hourly or daily window counts when its `score` is at least `S`; one led by a
+//! run (`window_kind` `run`) or a ring (`baseline.model` `ring_test`) counts when it is `high`
+//! or above, since those are probabilities with a line of their own that `S` does not move. The
+//! scan's incidents are the same at any line (findings merge before severities are set), so this
+//! is what a scan whose line were `S` would report, without scanning again.
 //!
 //! # The look-alikes file (`benign.csv`, optional: `--benign`)
 //!
@@ -193,7 +205,7 @@ pub struct LookAlikes {
 }
 
 /// How to evaluate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvalConfig {
     /// Alerts below this severity are left out (`Low`: every alert counts).
     pub min_severity: Severity,
@@ -201,6 +213,18 @@ pub struct EvalConfig {
     pub account_days: Option<AccountDays>,
     /// `None`: false alerts are not attributed to look-alikes.
     pub look_alikes: Option<LookAlikes>,
+    /// `--line`: evaluate at this alert line instead of the scan's severities.
+    pub line: Option<f64>,
+}
+
+/// Whether `a` would be at or above `high` in a scan whose alert line were `line`: a window's
+/// score against `line`; a run or a ring keeps its own severity (they have their own line).
+fn at_line(a: &Alert, line: f64) -> bool {
+    if a.window_kind == "run" || a.baseline.model == "ring_test" {
+        a.severity >= Severity::High
+    } else {
+        a.score >= line
+    }
 }
 
 /// The result of an evaluation; serialised, it is the `--format json` output (see the module
@@ -216,6 +240,10 @@ pub struct Evaluation {
     pub families: Vec<FamilyScore>,
     pub alerts_read: u64,
     pub alerts_below_min_severity: u64,
+    #[serde(default)]
+    pub line: Option<f64>,
+    #[serde(default)]
+    pub alerts_below_line: u64,
     pub alerts: u64,
     pub true_alerts: u64,
     pub false_alerts: u64,
@@ -286,10 +314,18 @@ pub struct FalseAlert {
 
 /// Scores `alerts` against `incidents`.
 pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConfig) -> Evaluation {
-    let kept: Vec<&TimedAlert> = alerts
+    let severe: Vec<&TimedAlert> = alerts
         .iter()
         .filter(|a| a.alert.severity >= config.min_severity)
         .collect();
+    let kept: Vec<&TimedAlert> = match config.line {
+        Some(line) => severe
+            .iter()
+            .copied()
+            .filter(|a| at_line(&a.alert, line))
+            .collect(),
+        None => severe.clone(),
+    };
     let mut alert_is_true = vec![false; kept.len()];
     let mut incident_found = vec![false; incidents.len()];
     for (i, inc) in incidents.iter().enumerate() {
@@ -399,7 +435,9 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
         recall: ratio(found, n_incidents),
         families,
         alerts_read: alerts.len() as u64,
-        alerts_below_min_severity: (alerts.len() - kept.len()) as u64,
+        alerts_below_min_severity: (alerts.len() - severe.len()) as u64,
+        line: config.line,
+        alerts_below_line: (severe.len() - kept.len()) as u64,
         alerts: n_alerts,
         true_alerts,
         false_alerts: n_false,
@@ -973,6 +1011,7 @@ I7,insider_business_hours,b@x.example,2025-03-10T03:00:00Z,2025-03-10T04:00:00Z,
                 min_severity: min,
                 account_days,
                 look_alikes: None,
+                line: None,
             },
         )
     }
@@ -1006,6 +1045,7 @@ new_joiner,q@x.example,2025-03-10T00:00:00Z,2025-03-11T00:00:00Z,
             min_severity: Severity::Low,
             account_days: None,
             look_alikes,
+            line: None,
         };
         let e = evaluate(
             &labels,
@@ -1166,6 +1206,48 @@ new_joiner,q@x.example,2025-03-10T00:00:00Z,2025-03-11T00:00:00Z,
     }
 
     #[test]
+    fn a_line_counts_windows_by_score_and_runs_and_rings_by_their_severity() {
+        // The fixture's alerts, A3 (7.5, high) and A4 (6.0, medium) made runs and A8 (5.0,
+        // medium) a ring's: runs and rings have their own line, so only high ones count.
+        let labels = parse_labels(LABELS, "labels.csv").unwrap();
+        let mut alerts = parse_alerts(&alerts_jsonl(), "alerts.jsonl").unwrap();
+        for a in &mut alerts {
+            match a.alert.id.as_str() {
+                "A3" | "A4" => a.alert.window_kind = "run".into(),
+                "A8" => a.alert.baseline.model = "ring_test".into(),
+                _ => {}
+            }
+        }
+        let at = |line: f64| {
+            let config = EvalConfig {
+                min_severity: Severity::Low,
+                account_days: None,
+                look_alikes: None,
+                line: Some(line),
+            };
+            evaluate(&labels, &alerts, &config)
+        };
+        // 5.5: windows A1 (8.0), A2 (5.5), A7 (11.0) and the high run A3; left out A4 (a
+        // medium run), A5 (3.5), A8 (a medium ring), A9 (3.2). All four true: I1 and I7 (A1),
+        // I2, I3, I5 found, I4 missed. The scan's own severities (high and up) miss I2 as well.
+        let e = at(5.5);
+        assert_eq!(e.line, Some(5.5));
+        assert_eq!((e.alerts_read, e.alerts_below_line, e.alerts), (8, 4, 4));
+        assert_eq!((e.true_alerts, e.false_alerts, e.found), (4, 0, 5));
+        // 3.0: every window, A5 and A9 the false ones; the medium run and ring stay out, or A8
+        // would be a third false alert.
+        let e = at(3.0);
+        assert_eq!((e.alerts_below_line, e.alerts), (2, 6));
+        assert_eq!(ids(&e), ["A9", "A5"]);
+        // 9.0: only A7 among the windows, and the high run A3 whatever the line: I3 and I5.
+        let e = at(9.0);
+        assert_eq!((e.alerts, e.found), (2, 2));
+        // Without a line, nothing is left out by it.
+        let e = run(Severity::Low, None);
+        assert_eq!((e.line, e.alerts_below_line, e.alerts), (None, 0, 8));
+    }
+
+    #[test]
     fn min_severity_leaves_alerts_out() {
         // Medium drops A5 and A9 (low): 6 alerts, A8 the only false one; recall is unchanged.
         let e = run(Severity::Medium, None);
@@ -1204,6 +1286,7 @@ new_joiner,q@x.example,2025-03-10T00:00:00Z,2025-03-11T00:00:00Z,
             min_severity: Severity::Low,
             account_days: days(100),
             look_alikes: None,
+            line: None,
         };
         let e = evaluate(&labels, &[], &config);
         assert_eq!((e.alerts, e.precision), (0, None));
@@ -1259,6 +1342,7 @@ new_joiner,q@x.example,2025-03-10T00:00:00Z,2025-03-11T00:00:00Z,
                 rows: rows.to_vec(),
                 from: "b".into(),
             }),
+            line: None,
         };
         let a = serde_json::to_string(&evaluate(&labels, &alerts, &config(&rows))).unwrap();
         alerts.reverse();

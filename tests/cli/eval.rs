@@ -1,6 +1,7 @@
 //! `exfilwatch eval`: the sample's planted theft, labelled, scored against the sample's alerts.
 
 use super::*;
+use exfilwatch::detect::Severity;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -109,6 +110,8 @@ fn the_planted_theft_is_found_and_every_other_alert_is_false() {
         "families",
         "alerts_read",
         "alerts_below_min_severity",
+        "line",
+        "alerts_below_line",
         "alerts",
         "true_alerts",
         "false_alerts",
@@ -198,6 +201,60 @@ fn min_severity_high_leaves_only_the_theft() {
     assert_eq!(v["false_alerts"], 0);
     assert_eq!(v["precision"].as_f64(), Some(1.0));
     assert_eq!(v["recall"].as_f64(), Some(1.0));
+}
+
+#[test]
+fn a_line_evaluates_the_alerts_a_scan_with_that_line_would_raise() {
+    // The sample's alerts at every severity: the theft scores 11.54 (sample.rs). Read the
+    // scores here, and count by the rule written out separately: a window alert at or above the
+    // line, a run or ring alert when high.
+    let alerts: Vec<Alert> = String::from_utf8(scan_jsonl().to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let theft = alerts
+        .iter()
+        .find(|a| a.account == theft::ACCOUNT)
+        .expect("the theft");
+    let dir = setup(true);
+    for line in [3.0, theft.score, theft.score + 0.25] {
+        let kept = alerts
+            .iter()
+            .filter(|a| {
+                if a.window_kind == "run" || a.baseline.model == "ring_test" {
+                    a.severity >= Severity::High
+                } else {
+                    a.score >= line
+                }
+            })
+            .count();
+        let l = line.to_string();
+        let out = eval(dir.path(), &["--format", "json", "--line", &l]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // (serde_json reads floats to within an ulp.)
+        assert!((v["line"].as_f64().unwrap() - line).abs() < 1e-9, "{line}");
+        assert_eq!(v["alerts"], kept as u64, "{line}");
+        assert_eq!(v["alerts_below_line"], (alerts.len() - kept) as u64);
+        // Found exactly when the theft's own alert is at or above the line.
+        let found = u64::from(theft.score >= line);
+        assert_eq!(v["found"], found, "{line}");
+    }
+    // The table says which line it evaluated.
+    let out = eval(dir.path(), &["--line", "12"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("evaluated at a line of 12 ("), "{text}");
+    // A line must be a score.
+    for bad in ["--line=-1", "--line=NaN", "--line=inf"] {
+        let out = eval(dir.path(), &[bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&out).contains("--line must be a score of 0 or more"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
