@@ -29,6 +29,15 @@ fn scan_jsonl() -> &'static [u8] {
     })
 }
 
+/// The scan's alerts ([`scan_jsonl`]), parsed.
+fn scan_alerts() -> Vec<Alert> {
+    String::from_utf8(scan_jsonl().to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// A directory with `alerts.jsonl` and `labels.csv` (the planted theft, one row), and
 /// `tenant.json` if `tenant` says so.
 fn setup(tenant: bool) -> tempfile::TempDir {
@@ -85,11 +94,7 @@ fn expected_true(alerts: &[Alert]) -> usize {
 
 #[test]
 fn the_planted_theft_is_found_and_every_other_alert_is_false() {
-    let alerts: Vec<Alert> = String::from_utf8(scan_jsonl().to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let alerts = scan_alerts();
     assert!(!alerts.is_empty());
     let n = alerts.len();
     let t = expected_true(&alerts);
@@ -208,11 +213,7 @@ fn a_line_evaluates_the_alerts_a_scan_with_that_line_would_raise() {
     // The sample's alerts at every severity: the theft scores 11.54 (sample.rs). Read the
     // scores here, and count by the rule written out separately: a window alert at or above the
     // line, a run or ring alert when high.
-    let alerts: Vec<Alert> = String::from_utf8(scan_jsonl().to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let alerts = scan_alerts();
     let theft = alerts
         .iter()
         .find(|a| a.account == theft::ACCOUNT)
