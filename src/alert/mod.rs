@@ -677,6 +677,14 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
                 _ => s.push(')'),
             }
         }
+    } else if let (Some(n), Some(k)) = (b.bulk_hours, b.bulk_hours_off_hours) {
+        // The precedents took the factor away: say why an odd hour added nothing.
+        if k > 0 {
+            s.push_str(&format!(
+                "; at an hour it is rarely active, as {k} of its {n} other bulk hours {} (so not scored as off-hours)",
+                if k == 1 { "was" } else { "were" }
+            ));
+        }
     }
     if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Breadth) {
         s.push_str(&format!(

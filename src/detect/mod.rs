@@ -1765,6 +1765,27 @@ mod tests {
             detail.ends_with("; 2 of its 25 other bulk hours were at such hours too"),
             "{detail}"
         );
+
+        // A third, 23:15 on day 12 (a Saturday): 3 of 26, a share of 0.115, more than the
+        // factor's floor of 0.1, so the factor goes; the alert still says why.
+        let (t, with) = scored(&[(3, 21), (8, 5), (12, 23)]);
+        assert_eq!(off(&with), None, "{:?}", with.reasons);
+        assert_eq!(
+            with.off_hours_precedent,
+            Some(OffHoursPrecedent {
+                bulk_hours: 26,
+                off_hours: 3
+            })
+        );
+        let inc = Incident {
+            account: with.window.account,
+            start_ms: with.window.start_ms,
+            end_ms: with.window.end_ms,
+            findings: vec![with],
+        };
+        let a = &crate::alert::build(&[inc], &t, &none, &chrono_tz::UTC, Severity::Low)[0];
+        let said = "; at an hour it is rarely active, as 3 of its 26 other bulk hours were (so not scored as off-hours)";
+        assert!(a.explanation.contains(said), "{}", a.explanation);
     }
 
     #[test]
