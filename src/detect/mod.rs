@@ -1703,6 +1703,22 @@ mod tests {
                 .find(|r| r.factor == Factor::OffHours)
                 .cloned()
         };
+        let precedent = |bulk_hours, off_hours| {
+            Some(OffHoursPrecedent {
+                bulk_hours,
+                off_hours,
+            })
+        };
+        let alert_of = |t: &EventTable, f: Finding| {
+            let inc = Incident {
+                account: f.window.account,
+                start_ms: f.window.start_ms,
+                end_ms: f.window.end_ms,
+                findings: vec![f],
+            };
+            let none = crate::features::Features::default();
+            crate::alert::build(&[inc], t, &none, &chrono_tz::UTC, Severity::Low).remove(0)
+        };
 
         // No precedent: the factor is the hour's rate, and the finding says none of the 23
         // other bulk hours (25 daytime ones, less days 16 and 17 within 24 hours) was off-hours.
@@ -1711,13 +1727,7 @@ mod tests {
         let r = off(&alone).expect("an off-hours factor");
         assert!((r.contribution - (-rate.log10()).min(OFF_HOURS_CAP)).abs() < 1e-12);
         assert!(r.contribution > 1.5, "{r:?}");
-        assert_eq!(
-            alone.off_hours_precedent,
-            Some(OffHoursPrecedent {
-                bulk_hours: 23,
-                off_hours: 0
-            })
-        );
+        assert_eq!(alone.off_hours_precedent, precedent(23, 0));
 
         // Two earlier odd-hour exports of 20,000 records, 21:15 on day 3 (a Thursday) and
         // 05:15 on day 8 (a Monday): each at an hour the account rarely works, judged with its
@@ -1732,23 +1742,10 @@ mod tests {
             "{r:?}"
         );
         assert!((r.typical - 0.08).abs() < 1e-12);
-        assert_eq!(
-            with.off_hours_precedent,
-            Some(OffHoursPrecedent {
-                bulk_hours: 25,
-                off_hours: 2
-            })
-        );
+        assert_eq!(with.off_hours_precedent, precedent(25, 2));
 
         // The alert shows the counts and says so.
-        let inc = Incident {
-            account: with.window.account,
-            start_ms: with.window.start_ms,
-            end_ms: with.window.end_ms,
-            findings: vec![with],
-        };
-        let none = crate::features::Features::default();
-        let a = &crate::alert::build(&[inc], &t, &none, &chrono_tz::UTC, Severity::Low)[0];
+        let a = alert_of(&t, with);
         assert_eq!(
             (a.baseline.bulk_hours, a.baseline.bulk_hours_off_hours),
             (Some(25), Some(2))
@@ -1770,20 +1767,8 @@ mod tests {
         // factor's floor of 0.1, so the factor goes; the alert still says why.
         let (t, with) = scored(&[(3, 21), (8, 5), (12, 23)]);
         assert_eq!(off(&with), None, "{:?}", with.reasons);
-        assert_eq!(
-            with.off_hours_precedent,
-            Some(OffHoursPrecedent {
-                bulk_hours: 26,
-                off_hours: 3
-            })
-        );
-        let inc = Incident {
-            account: with.window.account,
-            start_ms: with.window.start_ms,
-            end_ms: with.window.end_ms,
-            findings: vec![with],
-        };
-        let a = &crate::alert::build(&[inc], &t, &none, &chrono_tz::UTC, Severity::Low)[0];
+        assert_eq!(with.off_hours_precedent, precedent(26, 3));
+        let a = alert_of(&t, with);
         let said = "; at an hour it is rarely active, as 3 of its 26 other bulk hours were (so not scored as off-hours)";
         assert!(a.explanation.contains(said), "{}", a.explanation);
     }
