@@ -114,13 +114,23 @@ pub struct Alert {
     pub version: u32,
 }
 
-/// "was at such an hour" for one of the account's bulk hours, "were at such hours" for more.
-fn at_such_hours(n: u32) -> &'static str {
+/// "was" for one, "were" for more.
+fn was(n: u32) -> &'static str {
     if n == 1 {
-        "was at such an hour"
+        "was"
     } else {
-        "were at such hours"
+        "were"
     }
+}
+
+/// "was at such an hour" for one of the account's bulk hours, "were at such hours" for more.
+fn at_such_hours(n: u32) -> String {
+    let at = if n == 1 {
+        "at such an hour"
+    } else {
+        "at such hours"
+    };
+    format!("{} {at}", was(n))
 }
 
 fn first_version() -> u32 {
@@ -682,7 +692,7 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         if k > 0 {
             s.push_str(&format!(
                 "; at an hour it is rarely active, as {k} of its {n} other bulk hours {} (so not scored as off-hours)",
-                if k == 1 { "was" } else { "were" }
+                was(k)
             ));
         }
     }

@@ -350,8 +350,9 @@ impl OffHoursPrecedent {
     }
 }
 
-/// An account's bulk hourly windows (start, and whether it fell at an hour the account rarely
-/// works, judged by its own rate with its own days left out), for [`OffHoursPrecedent`].
+/// The bulk windows among an account's hourly `windows` (start, and whether it fell at an hour
+/// the account rarely works, judged by its own rate with its own days left out), for
+/// [`OffHoursPrecedent`].
 fn bulk_hours_off(
     windows: &[Window],
     profile: &ActivityProfile,
@@ -359,7 +360,7 @@ fn bulk_hours_off(
 ) -> Vec<(i64, bool)> {
     windows
         .iter()
-        .filter(|h| h.kind == WindowKind::Hour && is_bulk(h, ctx.cfg))
+        .filter(|h| is_bulk(h, ctx.cfg))
         .map(|h| {
             let r = profile.rate(
                 h.local_hour,

@@ -314,18 +314,13 @@ pub struct FalseAlert {
 
 /// Scores `alerts` against `incidents`.
 pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConfig) -> Evaluation {
-    let severe: Vec<&TimedAlert> = alerts
+    let severe = |a: &&TimedAlert| a.alert.severity >= config.min_severity;
+    let n_severe = alerts.iter().filter(severe).count();
+    let kept: Vec<&TimedAlert> = alerts
         .iter()
-        .filter(|a| a.alert.severity >= config.min_severity)
+        .filter(severe)
+        .filter(|a| config.line.is_none_or(|line| at_line(&a.alert, line)))
         .collect();
-    let kept: Vec<&TimedAlert> = match config.line {
-        Some(line) => severe
-            .iter()
-            .copied()
-            .filter(|a| at_line(&a.alert, line))
-            .collect(),
-        None => severe.clone(),
-    };
     let mut alert_is_true = vec![false; kept.len()];
     let mut incident_found = vec![false; incidents.len()];
     for (i, inc) in incidents.iter().enumerate() {
@@ -435,9 +430,9 @@ pub fn evaluate(incidents: &[Incident], alerts: &[TimedAlert], config: &EvalConf
         recall: ratio(found, n_incidents),
         families,
         alerts_read: alerts.len() as u64,
-        alerts_below_min_severity: (alerts.len() - severe.len()) as u64,
+        alerts_below_min_severity: (alerts.len() - n_severe) as u64,
         line: config.line,
-        alerts_below_line: (severe.len() - kept.len()) as u64,
+        alerts_below_line: (n_severe - kept.len()) as u64,
         alerts: n_alerts,
         true_alerts,
         false_alerts: n_false,
