@@ -32,8 +32,10 @@
 //! | `explanation`      | string          | one sentence for an analyst (neutralised: safe to display) |
 //! | `version`          | integer         | 1 when first raised; `detect --state` raises an incident that grew or changed again, with the same `id` and the next version |
 //!
-//! `baseline`: `scope` (`account`: the account's own history, or `population`: other accounts of
-//! the same source, when the account's history is too thin), `measure` (`records` or `bytes`),
+//! `baseline`: `scope` (`account`: the account's own history; `population`: other accounts of
+//! the same source, when the account's history is too thin; `tool`: the windows with it of the
+//! other accounts that use the window's shared bulk-export tool routinely, when those make the
+//! window less surprising than its own history, `detect::Tool`), `measure` (`records` or `bytes`),
 //! `window_kind`, `windows` (history windows used), `median` and `p99` (of the measure per
 //! window of history), `tail_probability` (probability of a window at least this large under the
 //! model; with both measures scored, the smaller times two), `model` (what gave that probability:
@@ -47,7 +49,9 @@
 //! window is at an hour the account rarely works: how many of the account's other bulk hours
 //! there are (outside the left-out days), and how many of those also fell at hours it rarely
 //! works (`detect::OffHoursPrecedent`; when there are any, the off-hours factor is the larger
-//! of the hour's rate and their share).
+//! of the hour's rate and their share). `bulk_hours_tool_accounts`, present only when the
+//! window used a shared bulk-export tool: those precedents are then the bulk hours with the tool
+//! of this many accounts that use it routinely, not the account's own.
 //!
 //! For `run` alerts, `median` and `p99` are of all the account's active days, `windows` counts
 //! them, and `tail_probability` is the run test's probability (Bonferroni-corrected). When a
@@ -123,6 +127,17 @@ fn was(n: u32) -> &'static str {
     }
 }
 
+/// Whose bulk hours the off-hours precedents are: "its 25 other bulk hours", or, for a shared
+/// tool, "the 24 bulk hours with it of the 4 accounts that use its bulk-export tool routinely".
+fn precedent_hours(n: u32, tool_accounts: Option<u32>) -> String {
+    match tool_accounts {
+        None => format!("its {n} other bulk hours"),
+        Some(k) => format!(
+            "the {n} bulk hours with it of the {k} accounts that use its bulk-export tool routinely"
+        ),
+    }
+}
+
 /// "was at such an hour" for one of the account's bulk hours, "were at such hours" for more.
 fn at_such_hours(n: u32) -> String {
     let at = if n == 1 {
@@ -164,6 +179,11 @@ pub struct BaselineOut {
     /// Of those, how many also fell at hours it rarely works (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulk_hours_off_hours: Option<u32>,
+    /// When the window used a shared bulk-export tool (`detect::Tool`), the precedents are the
+    /// bulk hours with it of the accounts that use it routinely, and this is how many accounts
+    /// they are (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_hours_tool_accounts: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,6 +329,7 @@ fn to_alert(
         scope: match b.scope {
             Scope::Account => "account",
             Scope::Population => "population",
+            Scope::Tool => "tool",
         }
         .into(),
         measure: measure.into(),
@@ -327,6 +348,7 @@ fn to_alert(
             .map(|b| round(b.factor, 2)),
         bulk_hours: lead.off_hours_precedent.map(|p| p.bulk_hours),
         bulk_hours_off_hours: lead.off_hours_precedent.map(|p| p.off_hours),
+        bulk_hours_tool_accounts: lead.off_hours_precedent.and_then(|p| p.tool_accounts),
     };
     let reasons: Vec<ReasonOut> = lead
         .reasons
@@ -349,9 +371,9 @@ fn to_alert(
                     let mut d = format!("active around this hour on {:.1}% of such days", rate * 100.0);
                     if let Some(p) = lead.off_hours_precedent.filter(|p| p.off_hours > 0) {
                         d.push_str(&format!(
-                            "; {} of its {} other bulk hours {} too",
+                            "; {} of {} {} too",
                             p.off_hours,
-                            p.bulk_hours,
+                            precedent_hours(p.bulk_hours, p.tool_accounts),
                             at_such_hours(p.off_hours)
                         ));
                     }
@@ -655,6 +677,10 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             a.baseline.window_kind,
             neutralize(&a.source)
         ),
+        Scope::Tool => format!(
+            "the median {} with it of the other accounts that use its bulk-export tool routinely (its own history holds none or few of its uses)",
+            a.baseline.window_kind
+        ),
     };
     // Hours whose strongest evidence is their day's total say so.
     let link = if span != lead.window.kind {
@@ -676,12 +702,15 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             s.push_str(&format!(
                 "; at an hour it is rarely active (around this hour on {act} of {obs} such weekdays"
             ));
+            let tool = b.bulk_hours_tool_accounts;
             match (b.bulk_hours, b.bulk_hours_off_hours) {
                 (Some(n), Some(0)) if n > 0 => s.push_str(&format!(
-                    "; none of its {n} other bulk hours was at such an hour)"
+                    "; none of {} was at such an hour)",
+                    precedent_hours(n, tool)
                 )),
                 (Some(n), Some(k)) if k > 0 => s.push_str(&format!(
-                    "; though {k} of its {n} other bulk hours {} too)",
+                    "; though {k} of {} {} too)",
+                    precedent_hours(n, tool),
                     at_such_hours(k)
                 )),
                 _ => s.push(')'),
@@ -691,7 +720,8 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         // The precedents took the factor away: say why an odd hour added nothing.
         if k > 0 {
             s.push_str(&format!(
-                "; at an hour it is rarely active, as {k} of its {n} other bulk hours {} (so not scored as off-hours)",
+                "; at an hour it is rarely active, as {k} of {} {} (so not scored as off-hours)",
+                precedent_hours(n, b.bulk_hours_tool_accounts),
                 was(k)
             ));
         }

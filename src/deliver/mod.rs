@@ -222,6 +222,7 @@ mod tests {
                 busy_day_factor: None,
                 bulk_hours: None,
                 bulk_hours_off_hours: None,
+                bulk_hours_tool_accounts: None,
             },
             reasons: vec![],
             new_ips: vec![],

@@ -85,6 +85,11 @@ pub const MIN_HISTORY_DAYS: usize = 7;
 /// baseline.
 pub const MIN_POPULATION_WINDOWS: usize = 50;
 pub const MIN_POPULATION_ACCOUNTS: usize = 3;
+/// Fewest accounts that use a client routinely for it to be a shared tool ([`Tool`]).
+pub const TOOL_MIN_ACCOUNTS: usize = 3;
+/// Least share of a tool's hours of use that reach the bulk floor: a bulk-export tool (the
+/// admins' data loader), not a browser everyone reads a few records with.
+pub const TOOL_BULK_SHARE: f64 = 0.5;
 
 /// How a finding ranks for a person's attention.
 #[derive(
@@ -204,6 +209,9 @@ pub enum Scope {
     Account,
     /// All other accounts of the same source (the account's history is too thin).
     Population,
+    /// The windows in which the regular users of a bulk-export tool new to the account used it
+    /// ([`Tool`]): the account's history has never seen the tool.
+    Tool,
 }
 
 /// The volume baseline a window was compared with.
@@ -341,6 +349,9 @@ pub struct Finding {
 pub struct OffHoursPrecedent {
     pub bulk_hours: u32,
     pub off_hours: u32,
+    /// When the window's new client is a shared bulk-export tool ([`Tool`]), the precedents are
+    /// its regular users' bulk hours with it, and this is how many users they are.
+    pub tool_accounts: Option<u32>,
 }
 
 impl OffHoursPrecedent {
@@ -378,6 +389,7 @@ fn precedents_of(w: &Window, bulk: &[(i64, bool)]) -> OffHoursPrecedent {
     let mut p = OffHoursPrecedent {
         bulk_hours: 0,
         off_hours: 0,
+        tool_accounts: None,
     };
     for &(start, off) in bulk {
         if (start - w.start_ms).abs() >= NOVELTY_BAND_MS {
@@ -386,6 +398,169 @@ fn precedents_of(w: &Window, bulk: &[(i64, bool)]) -> OffHoursPrecedent {
         }
     }
     p
+}
+
+/// A client the organisation shares for bulk exports: at least [`TOOL_MIN_ACCOUNTS`] accounts
+/// use it routinely, and at least [`TOOL_BULK_SHARE`] of their hours with it reach the bulk
+/// floor (an administrators' data loader; not a browser, not an attacker's script, which no
+/// account uses routinely).
+///
+/// An account's first use of such a tool has no precedent in its own history, which holds only
+/// what it did without it: an administrator's first quarterly export with the admins' loader is
+/// hundreds of times its median hour; its second has one. So a window that used a shared tool
+/// (new to the account, or one of its regular users'), whose new clients are all shared tools,
+/// from no new address, of an account that is not coming back from dormancy, is also judged
+/// against the tool's other users' windows with it (same kind, same measure, the same tail models):
+/// its volume probability is the larger of the two, its account's and the tool's, and its
+/// off-hours precedents are the users' bulk hours with the tool, each judged by its own
+/// account's hours ([`OffHoursPrecedent`]). A theft with the tool from a new address (a
+/// vishing campaign's loader on the attacker's network) keeps its own baseline, and a volume
+/// far beyond what the tool's users move is still far in the tool's tail.
+#[derive(Debug, Clone)]
+pub struct Tool {
+    /// Accounts that use it routinely.
+    pub accounts: usize,
+    /// Their hours with it.
+    pub hours: usize,
+    /// Per (kind, measure), the (account, log volume) of their windows with it: hours, and the
+    /// days holding those hours.
+    logs: HashMap<(WindowKind, Measure), Vec<(u32, f64)>>,
+    /// Their bulk hours with it, and how many fell at an hour the account rarely works.
+    precedent: OffHoursPrecedent,
+}
+
+/// The shared bulk-export tools ([`Tool`]) by client code, and the (account, hour start) and
+/// (account, local day) windows in which their regular users used them.
+type SharedTools = (
+    HashMap<u32, Tool>,
+    HashMap<(u32, i64), Vec<u32>>,
+    HashMap<(u32, i32), Vec<u32>>,
+);
+
+/// The shared bulk-export tools among the clients of `features.tool_uses` ([`Tool`]).
+fn shared_tools(
+    features: &Features,
+    hourly_groups: &[(u32, std::ops::Range<usize>)],
+    daily_groups: &[(u32, std::ops::Range<usize>)],
+    profiles: &HashMap<u32, ActivityProfile>,
+    population_hours: &[f64; 24],
+    cfg: &DetectConfig,
+) -> SharedTools {
+    fn find<'w>(
+        groups: &[(u32, std::ops::Range<usize>)],
+        windows: &'w [Window],
+        a: u32,
+    ) -> &'w [Window] {
+        groups
+            .binary_search_by_key(&a, |g| g.0)
+            .map_or(&[], |i| &windows[groups[i].1.clone()])
+    }
+    let mut tools = HashMap::new();
+    let mut used_hours: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
+    let mut used_days: HashMap<(u32, i32), Vec<u32>> = HashMap::new();
+    for client in features.tool_uses.clients() {
+        let mut hours: Vec<&Window> = Vec::new();
+        let mut accounts = 0;
+        let mut last = None;
+        for (a, h) in features.tool_uses.of(client) {
+            accounts += usize::from(last != Some(a));
+            last = Some(a);
+            let own = find(hourly_groups, &features.hourly, a);
+            if let Ok(i) =
+                own.binary_search_by_key(&(h * crate::ingest::time::HOUR_MS), |w| w.start_ms)
+            {
+                hours.push(&own[i]);
+            }
+        }
+        let bulk: Vec<&Window> = hours.iter().copied().filter(|w| is_bulk(w, cfg)).collect();
+        if accounts < TOOL_MIN_ACCOUNTS
+            || hours.is_empty()
+            || (bulk.len() as f64) < TOOL_BULK_SHARE * hours.len() as f64
+        {
+            continue;
+        }
+        let mut logs: HashMap<(WindowKind, Measure), Vec<(u32, f64)>> = HashMap::new();
+        let mut days: Vec<(u32, i32)> = hours.iter().map(|w| (w.account, w.local_day)).collect();
+        days.dedup();
+        let day_windows = days.iter().filter_map(|&(a, d)| {
+            let own = find(daily_groups, &features.daily, a);
+            own.binary_search_by_key(&d, |w| w.local_day)
+                .ok()
+                .map(|i| &own[i])
+        });
+        for w in hours.iter().copied().chain(day_windows) {
+            for m in [Measure::Records, Measure::Bytes] {
+                if let Some(v) = m.of(w) {
+                    logs.entry((w.kind, m))
+                        .or_default()
+                        .push((w.account, log_volume(v as f64)));
+                }
+            }
+        }
+        let mut precedent = OffHoursPrecedent {
+            bulk_hours: bulk.len() as u32,
+            off_hours: 0,
+            tool_accounts: Some(accounts as u32),
+        };
+        for h in &bulk {
+            if let Some(p) = profiles.get(&h.account) {
+                let r = p.rate(
+                    h.local_hour,
+                    h.local_weekday,
+                    (h.local_day - 1)..=(h.local_day + 1),
+                    population_hours,
+                );
+                precedent.off_hours += u32::from(-r.rate.log10() >= OFF_HOURS_MIN);
+            }
+        }
+        for w in &hours {
+            used_hours
+                .entry((w.account, w.start_ms))
+                .or_default()
+                .push(client);
+            let day = used_days.entry((w.account, w.local_day)).or_default();
+            if day.last() != Some(&client) {
+                day.push(client);
+            }
+        }
+        tools.insert(
+            client,
+            Tool {
+                accounts,
+                hours: hours.len(),
+                logs,
+                precedent,
+            },
+        );
+    }
+    (tools, used_hours, used_days)
+}
+
+/// The shared tool `w` is judged against ([`Tool`]): `w` used one (new to the account, or as
+/// one of its regular users), every client new to the account in `w` is one, and `w` brings no
+/// new address and is no return from dormancy. Of several, the most used.
+fn tool_for<'c>(w: &Window, ctx: &'c Context<'_>) -> Option<&'c Tool> {
+    if !w.new_ips.is_empty() {
+        return None;
+    }
+    let used = match w.kind {
+        WindowKind::Hour => ctx.tool_hours.get(&(w.account, w.start_ms)),
+        _ => ctx.tool_days.get(&(w.account, w.local_day)),
+    };
+    let mut best: Option<&Tool> = None;
+    for c in w.new_clients.iter().chain(used.into_iter().flatten()) {
+        let t = ctx.tools.get(c)?;
+        if best.is_none_or(|b| t.hours > b.hours) {
+            best = Some(t);
+        }
+    }
+    best?;
+    let nd = ctx.novel_days.get(&w.account)?;
+    let absences = ctx.absences.get(&source_of(ctx, w.account));
+    if dormancy(w.local_day, &nd.active, absences.map_or(&[], |v| v)).is_some() {
+        return None;
+    }
+    best
 }
 
 /// An account whose bulk windows could not be scored: no usable baseline.
@@ -622,6 +797,11 @@ struct Context<'a> {
     /// per measure ([`orgday`]): a day is judged net of its effect. Empty in the first pass.
     busy: HashMap<(u32, i32), orgday::BusyDay>,
     busy_effects: HashMap<(u32, i32, Measure), f64>,
+    /// Shared bulk-export tools by client code ([`Tool`]), and the hours (by account and start)
+    /// and days (by account and local day) in which their regular users used them.
+    tools: HashMap<u32, Tool>,
+    tool_hours: HashMap<(u32, i64), Vec<u32>>,
+    tool_days: HashMap<(u32, i32), Vec<u32>>,
 }
 
 /// Scores every window.
@@ -697,6 +877,14 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     }
 
     let absences = absences_by_source(&novel_days, events);
+    let (tools, tool_hours, tool_days) = shared_tools(
+        features,
+        &hourly_groups,
+        &daily_groups,
+        &profiles,
+        &population_hours,
+        cfg,
+    );
     let mut ctx = Context {
         cfg,
         events,
@@ -709,6 +897,9 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         own_windows,
         busy: HashMap::new(),
         busy_effects: HashMap::new(),
+        tools,
+        tool_hours,
+        tool_days,
     };
     let mut out = Detection {
         windows: features.hourly.len() + features.daily.len(),
@@ -962,6 +1153,7 @@ fn score_account(
     };
     let mut unscored = 0;
     for w in windows {
+        let tool = tool_for(w, ctx);
         let mut best: Option<VolumeBaseline> = None;
         let mut measures = 0;
         let mut thin = false;
@@ -1008,7 +1200,15 @@ fn score_account(
                 continue;
             };
             measures += 1;
-            let (p, model) = volume_probability(kind, x, &model, &history);
+            let (mut p, mut model) = volume_probability(kind, x, &model, &history);
+            let mut scope = scope;
+            // A shared tool new to the account: the less surprising of its own history and the
+            // tool's users' windows with it.
+            if let Some((tool_history, pt, mt)) = tool.and_then(|t| tool_probability(t, w, m, x)) {
+                if pt > p {
+                    (history, p, model, scope) = (tool_history, pt, mt, Scope::Tool);
+                }
+            }
             if best.as_ref().is_none_or(|b| p < b.tail_probability) {
                 best = Some(VolumeBaseline {
                     scope,
@@ -1035,7 +1235,11 @@ fn score_account(
             continue;
         };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
-        let mut f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx, bulk_hours);
+        let precedents = || match tool {
+            Some(t) => t.precedent,
+            None => precedents_of(w, bulk_hours()),
+        };
+        let mut f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx, precedents);
         if kind == WindowKind::Day {
             f.busy_day = ctx
                 .busy
@@ -1068,6 +1272,31 @@ fn score_account(
             history,
         });
     }
+}
+
+/// The tool's users' windows of `w`'s kind in measure `m` (sorted log volumes, `w`'s account's
+/// left out), the probability of `x` or more under their tail model, and the model; `None`
+/// when they are fewer than an account baseline needs or no model fits.
+fn tool_probability(
+    tool: &Tool,
+    w: &Window,
+    m: Measure,
+    x: f64,
+) -> Option<(Vec<f64>, f64, VolumeModel)> {
+    let mut history: Vec<f64> = tool
+        .logs
+        .get(&(w.kind, m))?
+        .iter()
+        .filter(|(a, _)| *a != w.account)
+        .map(|(_, v)| *v)
+        .collect();
+    if history.len() < min_history(w.kind) {
+        return None;
+    }
+    history.sort_by(f64::total_cmp);
+    let model = TailModel::fit(&history)?;
+    let (p, model) = volume_probability(w.kind, x, &model, &history);
+    Some((history, p, model))
 }
 
 /// Probability of a window's log volume `x` or more given the sorted `history` of its kind, and
@@ -1158,14 +1387,15 @@ fn objects(w: &Window, windows: &[Window], cfg: &DetectConfig) -> Option<Reason>
 }
 
 /// Adds the objects factor (`objects`) and the off-hours, novelty and dormancy factors to a
-/// window's volume surprise; `bulk_hours` gives the account's bulk hours ([`bulk_hours_off`]).
+/// window's volume surprise; `precedents` gives its off-hours precedents
+/// ([`OffHoursPrecedent`]), asked only when the hour is one the account rarely works.
 /// The severity is set later, from the run's alert line.
-fn score_window<'b>(
+fn score_window(
     w: &Window,
     baseline: VolumeBaseline,
     objects: Option<Reason>,
     ctx: &Context<'_>,
-    bulk_hours: impl FnOnce() -> &'b [(i64, bool)],
+    precedents: impl FnOnce() -> OffHoursPrecedent,
 ) -> Finding {
     let volume_score = (-baseline.tail_probability.log10()).max(0.0);
     let observed = baseline.measure.of(w).unwrap_or(0) as f64;
@@ -1189,7 +1419,7 @@ fn score_window<'b>(
                 &ctx.population_hours,
             );
             if -r.rate.log10() >= OFF_HOURS_MIN {
-                let precedent = precedents_of(w, bulk_hours());
+                let precedent = precedents();
                 let typical = precedent.share().map_or(r.rate, |q| q.max(r.rate));
                 let contribution = (-typical.log10()).clamp(0.0, OFF_HOURS_CAP);
                 if contribution >= OFF_HOURS_MIN {
@@ -1650,6 +1880,113 @@ mod tests {
         assert!(a.explanation.contains(&said), "{}", a.explanation);
     }
 
+    /// The alert of one finding alone.
+    fn alert_of(t: &EventTable, f: Finding) -> crate::alert::Alert {
+        let inc = Incident {
+            account: f.window.account,
+            start_ms: f.window.start_ms,
+            end_ms: f.window.end_ms,
+            findings: vec![f],
+        };
+        let none = crate::features::Features::default();
+        crate::alert::build(&[inc], t, &none, &chrono_tz::UTC, Severity::Low).remove(0)
+    }
+
+    #[test]
+    fn a_first_export_with_the_admins_shared_tool_is_judged_against_its_users() {
+        // Office workers over five weeks (weekdays 09:00-17:00, 500-899 records an hour, under
+        // the bulk floor). `admins` of them also export with "Dataloader/60.0" at 20:15 on six
+        // days each, 200,000-385,000 records: the tool's uses, all bulk. "newadm" exports with
+        // it once, at 21:15 on day 16, `records` records from `ip`.
+        let t0 = parse_timestamp(JAN06).unwrap();
+        const ADMINS: [&str; 4] = ["adm0", "adm1", "adm2", "adm3"];
+        let tenant = |admins: usize, records: i64, ip: &'static str| {
+            let ordinary = |d: i64, h: i64| 500 + (d * 7 + h * 3) % 400;
+            let mut evs = office("newadm", 35, ordinary);
+            for (i, &a) in ADMINS[..admins].iter().enumerate() {
+                evs.extend(office(a, 35, ordinary));
+                for (j, day) in [1, 5, 8, 12, 22, 26].into_iter().enumerate() {
+                    evs.push(Ev {
+                        t: t0 + (day + i as i64) * DAY_MS + 20 * HOUR_MS + 900_000,
+                        account: a,
+                        records: 200_000 + 37_000 * ((i + j) % 6) as i64,
+                        ip: "198.51.100.7",
+                        client: "Dataloader/60.0",
+                    });
+                }
+            }
+            evs.push(Ev {
+                t: t0 + 16 * DAY_MS + 21 * HOUR_MS + 900_000,
+                account: "newadm",
+                records,
+                ip,
+                client: "Dataloader/60.0",
+            });
+            evs.sort_by_key(|e| e.t);
+            let (t, d) = run(&evs);
+            let newadm = (0..t.names.accounts.len() as u32)
+                .find(|&a| t.names.account_name(a) == "newadm")
+                .unwrap();
+            let export = |kind: WindowKind| {
+                d.findings
+                    .iter()
+                    .find(|f| {
+                        f.window.account == newadm
+                            && f.window.kind == kind
+                            && f.window.start_ms <= t0 + 16 * DAY_MS + 21 * HOUR_MS
+                            && t0 + 16 * DAY_MS + 21 * HOUR_MS < f.window.end_ms
+                    })
+                    .cloned()
+            };
+            (export(WindowKind::Hour), export(WindowKind::Day), t)
+        };
+        let usual = "198.51.100.7";
+
+        // Four accounts use the tool routinely, for bulk exports only: 300,000 records is what
+        // they move with it, so neither the hour nor the day is a finding.
+        let (hour, day, _) = tenant(4, 300_000, usual);
+        assert!(hour.is_none() && day.is_none(), "{hour:#?} {day:#?}");
+
+        // The same export from a new address keeps the account's own baseline: hundreds of
+        // times its median hour, a finding.
+        let (hour, _, _) = tenant(4, 300_000, "185.220.101.47");
+        let hour = hour.expect("an export from a new address is a finding");
+        assert_eq!(hour.baseline.scope, Scope::Account);
+        assert!(hour
+            .off_hours_precedent
+            .is_some_and(|p| p.tool_accounts.is_none()));
+
+        // With two users the client is no shared tool (fewer than TOOL_MIN_ACCOUNTS).
+        let (hour, _, _) = tenant(2, 300_000, usual);
+        assert_eq!(hour.expect("no shared tool").baseline.scope, Scope::Account);
+
+        // Far beyond what the tool's users move it is still a finding, judged against their 24
+        // hours with the tool (four accounts, six each), the less surprising baseline; its
+        // off-hours precedents are their 24 bulk hours with it.
+        let (hour, _, t) = tenant(4, 50_000_000, usual);
+        let hour = hour.expect("a volume far beyond the tool's users is a finding");
+        assert_eq!(hour.baseline.scope, Scope::Tool);
+        assert_eq!(hour.baseline.windows, 24);
+        assert!(hour.score >= VOLUME_GATE);
+        let p = hour
+            .off_hours_precedent
+            .expect("21:15 is an hour newadm never works");
+        assert_eq!((p.bulk_hours, p.tool_accounts), (24, Some(4)));
+        // The alert says whose windows and whose hours it was judged by.
+        let a = alert_of(&t, hour);
+        assert_eq!(a.baseline.scope, "tool");
+        assert_eq!(
+            (a.baseline.bulk_hours, a.baseline.bulk_hours_tool_accounts),
+            (Some(24), Some(4))
+        );
+        for said in [
+            "the median hour with it of the other accounts that use its bulk-export tool routinely",
+            "24 bulk hours with it of the 4 accounts that use its bulk-export tool routinely",
+        ] {
+            assert!(a.explanation.contains(said), "{}", a.explanation);
+        }
+    }
+
     #[test]
     fn bulk_hours_at_odd_hours_before_are_precedents_for_the_off_hours_factor() {
         // An office worker over five weeks (weekdays 09:00-17:00, 500-899 records an hour, under
@@ -1708,17 +2045,8 @@ mod tests {
             Some(OffHoursPrecedent {
                 bulk_hours,
                 off_hours,
+                tool_accounts: None,
             })
-        };
-        let alert_of = |t: &EventTable, f: Finding| {
-            let inc = Incident {
-                account: f.window.account,
-                start_ms: f.window.start_ms,
-                end_ms: f.window.end_ms,
-                findings: vec![f],
-            };
-            let none = crate::features::Features::default();
-            crate::alert::build(&[inc], t, &none, &chrono_tz::UTC, Severity::Low).remove(0)
         };
 
         // No precedent: the factor is the hour's rate, and the finding says none of the 23

@@ -123,6 +123,59 @@ pub struct Features {
     /// Clients some account uses routinely ([`Routine`]). The staff's browsers and a bulk tool
     /// the admins share are; an attacker's script is not.
     pub routine_clients: Routine,
+    /// The hours in which accounts used a client they use routinely, for the clients that are
+    /// also new to some account ([`ToolUses`]).
+    pub tool_uses: ToolUses,
+}
+
+/// Where the regular users of a client used it: `(client, account, hour)`, sorted, for every
+/// client that is new to some account in some hour, over the accounts that use it routinely
+/// ([`Routine`]). An account's first use of a tool the organisation shares (the admins' bulk
+/// export tool) is judged against these hours ([`crate::detect`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolUses(Vec<(u32, u32, i64)>);
+
+impl ToolUses {
+    /// From every `(account, hour, client)` use (any order, repeats allowed): keeps the uses of
+    /// clients new to some account (`novel_values`) by accounts to which they are not new
+    /// (`is_novel(account, client)` false).
+    pub fn from_uses(
+        uses: impl Iterator<Item = (u32, i64, u32)>,
+        novel_values: &BTreeSet<u32>,
+        is_novel: impl Fn(u32, u32) -> bool,
+    ) -> ToolUses {
+        let mut v: Vec<(u32, u32, i64)> = uses
+            .filter(|&(a, _, c)| novel_values.contains(&c) && !is_novel(a, c))
+            .map(|(a, h, c)| (c, a, h))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        ToolUses(v)
+    }
+
+    /// The `(account, hour)` uses of `client` by its regular users, sorted.
+    pub fn of(&self, client: u32) -> impl Iterator<Item = (u32, i64)> + '_ {
+        let i = self.0.partition_point(|u| u.0 < client);
+        self.0[i..]
+            .iter()
+            .take_while(move |u| u.0 == client)
+            .map(|u| (u.1, u.2))
+    }
+
+    /// The clients with uses, ascending.
+    pub fn clients(&self) -> Vec<u32> {
+        let mut c: Vec<u32> = self.0.iter().map(|u| u.0).collect();
+        c.dedup();
+        c
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// Values (IP or client codes) that some account uses *routinely*, with how many accounts do.
@@ -344,9 +397,9 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         let z = zone_of.get(account as usize).copied().unwrap_or(0);
         &cal[hours.binary_search(&(z, h)).unwrap_or(0)]
     };
-    let (new_ips, routine_ips) = novelty(&lf, c::SRC_IP, true)?;
-    let (new_clients, routine_clients) = novelty(&lf, c::CLIENT, true)?;
-    let (new_objects, _) = novelty(&lf, c::OBJECT, false)?;
+    let (new_ips, routine_ips, _) = novelty(&lf, c::SRC_IP, true, false)?;
+    let (new_clients, routine_clients, tool_uses) = novelty(&lf, c::CLIENT, true, true)?;
+    let (new_objects, _, _) = novelty(&lf, c::OBJECT, false, false)?;
 
     let mut hourly = Vec::new();
     for (account, h, agg) in aggregate(&lf, "hour")? {
@@ -415,6 +468,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         daily,
         routine_ips,
         routine_clients,
+        tool_uses,
     })
 }
 
@@ -486,25 +540,39 @@ fn aggregate(lf: &LazyFrame, window: &str) -> PolarsResult<Vec<(u32, i64, Agg)>>
 type NewByHour = HashMap<(u32, i64), Vec<u32>>;
 
 /// For an interned column (`src_ip`, `client` or `object`), the values new to each account in
-/// each hour (values the account used only within [`NOVELTY_BAND_MS`] of that hour), and the
+/// each hour (values the account used only within [`NOVELTY_BAND_MS`] of that hour), the
 /// values some account uses *routinely*: new to it in none of the hours it used them
-/// ([`Routine`]; only when `routine`, else empty).
-fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHour, Routine)> {
+/// ([`Routine`]; only when `routine`, else empty), and, when `tools`, their regular users' uses
+/// ([`ToolUses`]; else empty).
+fn novelty(
+    lf: &LazyFrame,
+    column: &str,
+    routine: bool,
+    tools: bool,
+) -> PolarsResult<(NewByHour, Routine, ToolUses)> {
     let used = lf.clone().filter(col(column).neq(lit(0u32)));
     let span = used.clone().group_by([col(c::ACCOUNT), col(column)]).agg([
         col(c::TIME).min().alias("first"),
         col(c::TIME).max().alias("last"),
     ]);
     // Materialised only when the routine values are wanted (they read the spans again); else
-    // planned with the join.
+    // planned with the join. The (account, hour, value) uses likewise, for the tools.
     let span_df = if routine {
         Some(span.clone().collect()?)
     } else {
         None
     };
-    let df = used
+    let hourly_uses = used
         .group_by([col(c::ACCOUNT), col("hour"), col(column)])
-        .agg([len().alias("n")])
+        .agg([len().alias("n")]);
+    let uses_df = if tools {
+        Some(hourly_uses.clone().collect()?)
+    } else {
+        None
+    };
+    let df = uses_df
+        .clone()
+        .map_or(hourly_uses, |df| df.lazy())
         .join(
             span_df.clone().map_or(span, |df| df.lazy()),
             [col(c::ACCOUNT), col(column)],
@@ -526,7 +594,7 @@ fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHo
     for i in 0..df.height() {
         if let (Some(a), Some(h), Some(v)) = (account.get(i), hour.get(i), value.get(i)) {
             out.entry((a, h)).or_default().push(v);
-            if routine {
+            if routine || tools {
                 novel_pairs.insert((a, v));
             }
         }
@@ -534,8 +602,23 @@ fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHo
     for v in out.values_mut() {
         v.sort_unstable();
     }
+    let tool_uses = match uses_df {
+        Some(u) => {
+            let novel_values: BTreeSet<u32> = novel_pairs.iter().map(|p| p.1).collect();
+            let account = u.column(c::ACCOUNT)?.u32()?;
+            let hour = u.column("hour")?.i64()?;
+            let value = u.column(column)?.u32()?;
+            ToolUses::from_uses(
+                (0..u.height())
+                    .filter_map(|i| Some((account.get(i)?, hour.get(i)?, value.get(i)?))),
+                &novel_values,
+                |a, v| novel_pairs.contains(&(a, v)),
+            )
+        }
+        None => ToolUses::default(),
+    };
     let Some(span) = span_df else {
-        return Ok((out, Routine::default()));
+        return Ok((out, Routine::default(), tool_uses));
     };
     let account = span.column(c::ACCOUNT)?.u32()?;
     let value = span.column(column)?.u32()?;
@@ -544,7 +627,7 @@ fn novelty(lf: &LazyFrame, column: &str, routine: bool) -> PolarsResult<(NewByHo
         .filter(|pair| !novel_pairs.contains(pair))
         .map(|(_, v)| v)
         .collect();
-    Ok((out, Routine::from_uses(routine)))
+    Ok((out, Routine::from_uses(routine), tool_uses))
 }
 
 #[cfg(test)]
@@ -834,6 +917,29 @@ mod tests {
             assert_eq!(clients(f, names), want);
             let code = |v: &str| (0..names.ips.len() as u32).find(|&c| names.ips.get(c) == v);
             assert_eq!(f.routine_ips.accounts(code("10.0.0.3").unwrap()), 0);
+            // Tool uses: clients new to some account (.1 and .2 to b, .3 to c), used by
+            // accounts to which they are not new: .1 by a and e, twice each; .2 and .3 by no
+            // such account; .4 is new to no one.
+            let mut uses: Vec<(String, String, i64)> = Vec::new();
+            for c in f.tool_uses.clients() {
+                for (a, h) in f.tool_uses.of(c) {
+                    uses.push((
+                        names.clients.get(c).replace("tool-", ""),
+                        names.account_name(a).to_string(),
+                        h * HOUR_MS,
+                    ));
+                }
+            }
+            let at = |ts: &str| parse_timestamp(ts).unwrap();
+            let one = "10.0.0.1".to_string();
+            let want_uses = vec![
+                (one.clone(), "a".to_string(), at("2025-01-06T10:00:00Z")),
+                (one.clone(), "a".to_string(), at("2025-01-10T10:00:00Z")),
+                (one.clone(), "e".to_string(), at("2025-01-06T12:00:00Z")),
+                (one, "e".to_string(), at("2025-01-09T12:00:00Z")),
+            ];
+            uses.sort();
+            assert_eq!(uses, want_uses);
         }
         // b's hour with .1 brings it (new to b) although .1 is routine for a.
         let b_hour = memory

@@ -27,14 +27,14 @@
 
 use super::{
     local_day_start_ms, local_hour, Activity, Evidence, FeatureConfig, Features, LocalHour,
-    Routine, Span, Window, WindowKind, NOVELTY_BAND_MS,
+    Routine, Span, ToolUses, Window, WindowKind, NOVELTY_BAND_MS,
 };
 use crate::ingest::event::{
     once_replaces, EventSink, ExportActions, FastMap, FastSet, Names, RawEvent,
 };
 use crate::ingest::time::HOUR_MS;
 use sha2::Digest;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One account's UTC hour.
 #[derive(Debug, Clone, Default)]
@@ -304,16 +304,16 @@ impl WindowSink {
         }
         // The three novelty passes are independent: one thread each.
         let (new_ips, new_clients, new_objects) = std::thread::scope(|scope| {
-            let ips = scope.spawn(|| novel(&self.buckets, &self.ips, true));
-            let clients = scope.spawn(|| novel(&self.buckets, &self.clients, true));
-            let objects = novel(&self.buckets, &self.objects, false);
-            let join = |h: std::thread::ScopedJoinHandle<'_, (Vec<Vec<u32>>, Routine)>| {
+            let ips = scope.spawn(|| novel(&self.buckets, &self.ips, true, false));
+            let clients = scope.spawn(|| novel(&self.buckets, &self.clients, true, true));
+            let objects = novel(&self.buckets, &self.objects, false, false);
+            let join = |h: std::thread::ScopedJoinHandle<'_, Novel>| {
                 h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
             };
             (join(ips), join(clients), objects.0)
         });
-        let (new_ips, routine_ips) = new_ips;
-        let (new_clients, routine_clients) = new_clients;
+        let (new_ips, routine_ips, _) = new_ips;
+        let (new_clients, routine_clients, tool_uses) = new_clients;
 
         // Days: the sums of their hours (by the local day each hour starts in), the distinct
         // objects of the whole day, and the union of the hours' new values.
@@ -441,6 +441,7 @@ impl WindowSink {
                 daily,
                 routine_ips,
                 routine_clients,
+                tool_uses,
             },
             names: self.names,
             buckets: self.buckets,
@@ -451,15 +452,20 @@ impl WindowSink {
     }
 }
 
+/// Per bucket, the new values; the routine values; the regular users' uses of tools.
+type Novel = (Vec<Vec<u32>>, Routine, ToolUses);
+
 /// Per bucket, the values (sorted) its account used only within [`NOVELTY_BAND_MS`] of the
 /// bucket's hour: first and last use over all of the account's buckets. Code 0 ("not given")
 /// is never new. Also, when `routine`, the values some account uses routinely: new to it in none
-/// of its buckets ([`Routine`]; else empty).
+/// of its buckets ([`Routine`]; else empty); and, when `tools`, their regular users' uses
+/// ([`ToolUses`]; else empty).
 fn novel(
     buckets: &[Bucket],
     used: &FastMap<(u32, u32), Seen>,
     routine: bool,
-) -> (Vec<Vec<u32>>, Routine) {
+    tools: bool,
+) -> Novel {
     let mut span: FastMap<(u32, u32), (i64, i64)> = FastMap::default();
     for (&(b, v), s) in used.iter().filter(|((_, v), _)| *v != 0) {
         let a = buckets[b as usize].account;
@@ -478,7 +484,7 @@ fn novel(
         let start = bk.hour * HOUR_MS;
         if first >= start - NOVELTY_BAND_MS && last < start + HOUR_MS + NOVELTY_BAND_MS {
             out[b as usize].push(v);
-            if routine {
+            if routine || tools {
                 novel_pairs.insert((bk.account, v));
             }
         }
@@ -486,15 +492,28 @@ fn novel(
     for v in &mut out {
         v.sort_unstable();
     }
+    let tool_uses = if tools {
+        let novel_values: BTreeSet<u32> = novel_pairs.iter().map(|p| p.1).collect();
+        ToolUses::from_uses(
+            used.keys().filter(|(_, v)| *v != 0).map(|&(b, v)| {
+                let bk = &buckets[b as usize];
+                (bk.account, bk.hour, v)
+            }),
+            &novel_values,
+            |a, v| novel_pairs.contains(&(a, v)),
+        )
+    } else {
+        ToolUses::default()
+    };
     if !routine {
-        return (out, Routine::default());
+        return (out, Routine::default(), tool_uses);
     }
     let routine = span
         .keys()
         .filter(|pair| !novel_pairs.contains(pair))
         .map(|&(_, v)| v)
         .collect();
-    (out, Routine::from_uses(routine))
+    (out, Routine::from_uses(routine), tool_uses)
 }
 
 /// The result of a streaming read: the features, the names, and the buckets alerts gather

@@ -43,6 +43,7 @@ fn alert() -> Alert {
             busy_day_factor: None,
             bulk_hours: None,
             bulk_hours_off_hours: None,
+            bulk_hours_tool_accounts: None,
         },
         reasons: vec![ReasonOut {
             factor: "volume".into(),
