@@ -412,7 +412,7 @@ fn precedents_of(w: &Window, bulk: &[(i64, bool)]) -> OffHoursPrecedent {
 /// from no new address, of an account that is not coming back from dormancy, is also judged
 /// against the tool's other users' windows with it (same kind, same measure, the same tail models):
 /// its volume probability is the larger of the two, its account's and the tool's, and its
-/// off-hours precedents are the users' bulk hours with the tool, each judged by its own
+/// off-hours precedents are the other users' bulk hours with the tool, each judged by its own
 /// account's hours ([`OffHoursPrecedent`]). A theft with the tool from a new address (a
 /// vishing campaign's loader on the attacker's network) keeps its own baseline, and a volume
 /// far beyond what the tool's users move is still far in the tool's tail.
@@ -425,8 +425,23 @@ pub struct Tool {
     /// Per (kind, measure), the (account, log volume) of their windows with it: hours, and the
     /// days holding those hours.
     logs: HashMap<(WindowKind, Measure), Vec<(u32, f64)>>,
-    /// Their bulk hours with it, and how many fell at an hour the account rarely works.
-    precedent: OffHoursPrecedent,
+    /// Per user (ascending): its bulk hours with it, and how many fell at an hour it rarely
+    /// works.
+    bulk: Vec<(u32, u32, u32)>,
+}
+
+impl Tool {
+    /// The off-hours precedents of a window of `account`: the bulk hours with the tool of its
+    /// *other* users (an account's own are in its own history, and its window is not its own
+    /// precedent).
+    fn precedent_for(&self, account: u32) -> OffHoursPrecedent {
+        let others = self.bulk.iter().filter(|u| u.0 != account);
+        OffHoursPrecedent {
+            bulk_hours: others.clone().map(|u| u.1).sum(),
+            off_hours: others.clone().map(|u| u.2).sum(),
+            tool_accounts: Some(others.count() as u32),
+        }
+    }
 }
 
 /// The shared bulk-export tools ([`Tool`]) by client code, and the (account, hour start) and
@@ -497,20 +512,24 @@ fn shared_tools(
                 }
             }
         }
-        let mut precedent = OffHoursPrecedent {
-            bulk_hours: bulk.len() as u32,
-            off_hours: 0,
-            tool_accounts: Some(accounts as u32),
-        };
+        // Bulk hours are in (account, hour) order: one entry per user with any.
+        let mut per_user: Vec<(u32, u32, u32)> = Vec::new();
         for h in &bulk {
-            if let Some(p) = profiles.get(&h.account) {
+            let off = profiles.get(&h.account).is_some_and(|p| {
                 let r = p.rate(
                     h.local_hour,
                     h.local_weekday,
                     (h.local_day - 1)..=(h.local_day + 1),
                     population_hours,
                 );
-                precedent.off_hours += u32::from(-r.rate.log10() >= OFF_HOURS_MIN);
+                -r.rate.log10() >= OFF_HOURS_MIN
+            });
+            match per_user.last_mut() {
+                Some(u) if u.0 == h.account => {
+                    u.1 += 1;
+                    u.2 += u32::from(off);
+                }
+                _ => per_user.push((h.account, 1, u32::from(off))),
             }
         }
         for w in &hours {
@@ -529,7 +548,7 @@ fn shared_tools(
                 accounts,
                 hours: hours.len(),
                 logs,
-                precedent,
+                bulk: per_user,
             },
         );
     }
@@ -1236,7 +1255,7 @@ fn score_account(
         };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
         let precedents = || match tool {
-            Some(t) => t.precedent,
+            Some(t) => t.precedent_for(account),
             None => precedents_of(w, bulk_hours()),
         };
         let mut f = score_window(w, baseline, objects(w, windows, ctx.cfg), ctx, precedents);
