@@ -50,7 +50,7 @@
 //! |--------|-------------------------|--------------------|--------------------|----------------------|
 //! | `volume` | `<measure> per <window_kind> window` | Volume Analysis | `HIGH_VOLUME` | median per window |
 //! | `run` | `<measure> over the run of active days` | Volume Analysis | `SURGE` | median day times the run's days |
-//! | `off_hours` | `active at this hour of the week (1 = yes)` | Time Pattern Analysis | `OFF_HOURS` | share of such days active at this hour, or of the account's other bulk hours at such hours when that is larger (`baseline.bulk_hours_off_hours` of `bulk_hours`) |
+//! | `off_hours` | `active at this hour of the week (1 = yes)` | Time Pattern Analysis | `OFF_HOURS` | share of such days active at this hour, or of the account's other bulk hours at such hours when that is larger (`baseline.bulk_hours_off_hours` of `bulk_hours`; with `bulk_hours_tool_accounts`, the bulk hours with a shared tool of its other regular users) |
 //! | `dormant` | `days since the previous activity` | Time Pattern Analysis | `UNUSUAL_TIME` | share of gaps at least that long (the larger of the account's own and other accounts' absences) |
 //! | `new_ip` | `source IPs new to the account` | Frequency Analysis | `UNSEEN` | share of days bringing a new IP |
 //! | `new_client` | `clients new to the account` | Frequency Analysis | `UNSEEN` | share of days bringing a new client |

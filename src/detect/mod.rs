@@ -209,8 +209,8 @@ pub enum Scope {
     Account,
     /// All other accounts of the same source (the account's history is too thin).
     Population,
-    /// The windows in which the regular users of a bulk-export tool new to the account used it
-    /// ([`Tool`]): the account's history has never seen the tool.
+    /// The other regular users' windows with a shared bulk-export tool that the window used
+    /// ([`Tool`]): the account's history holds none or few of the tool's uses.
     Tool,
 }
 
@@ -349,8 +349,8 @@ pub struct Finding {
 pub struct OffHoursPrecedent {
     pub bulk_hours: u32,
     pub off_hours: u32,
-    /// When the window's new client is a shared bulk-export tool ([`Tool`]), the precedents are
-    /// its regular users' bulk hours with it, and this is how many users they are.
+    /// When the window used a shared bulk-export tool ([`Tool`]), the precedents are its other
+    /// regular users' bulk hours with it, and this is how many users they are.
     pub tool_accounts: Option<u32>,
 }
 
@@ -418,9 +418,7 @@ fn precedents_of(w: &Window, bulk: &[(i64, bool)]) -> OffHoursPrecedent {
 /// far beyond what the tool's users move is still far in the tool's tail.
 #[derive(Debug, Clone)]
 pub struct Tool {
-    /// Accounts that use it routinely.
-    pub accounts: usize,
-    /// Their hours with it.
+    /// Its regular users' hours with it.
     pub hours: usize,
     /// Per (kind, measure), the (account, log volume) of their windows with it: hours, and the
     /// days holding those hours.
@@ -545,7 +543,6 @@ fn shared_tools(
         tools.insert(
             client,
             Tool {
-                accounts,
                 hours: hours.len(),
                 logs,
                 bulk: per_user,
@@ -1172,7 +1169,9 @@ fn score_account(
     };
     let mut unscored = 0;
     for w in windows {
-        let tool = tool_for(w, ctx);
+        // Asked only of a window a volume model is fitted for (few reach that far).
+        let tool = std::cell::OnceCell::new();
+        let tool = || *tool.get_or_init(|| tool_for(w, ctx));
         let mut best: Option<VolumeBaseline> = None;
         let mut measures = 0;
         let mut thin = false;
@@ -1221,9 +1220,10 @@ fn score_account(
             measures += 1;
             let (mut p, mut model) = volume_probability(kind, x, &model, &history);
             let mut scope = scope;
-            // A shared tool new to the account: the less surprising of its own history and the
-            // tool's users' windows with it.
-            if let Some((tool_history, pt, mt)) = tool.and_then(|t| tool_probability(t, w, m, x)) {
+            // A shared tool: the less surprising of the account's own history and the tool's
+            // other users' windows with it.
+            if let Some((tool_history, pt, mt)) = tool().and_then(|t| tool_probability(t, w, m, x))
+            {
                 if pt > p {
                     (history, p, model, scope) = (tool_history, pt, mt, Scope::Tool);
                 }
@@ -1254,7 +1254,7 @@ fn score_account(
             continue;
         };
         baseline.tail_probability = (baseline.tail_probability * measures as f64).min(1.0);
-        let precedents = || match tool {
+        let precedents = || match tool() {
             Some(t) => t.precedent_for(account),
             None => precedents_of(w, bulk_hours()),
         };

@@ -136,16 +136,16 @@ pub struct Features {
 pub struct ToolUses(Vec<(u32, u32, i64)>);
 
 impl ToolUses {
-    /// From every `(account, hour, client)` use (any order, repeats allowed): keeps the uses of
-    /// clients new to some account (`novel_values`) by accounts to which they are not new
-    /// (`is_novel(account, client)` false).
-    pub fn from_uses(
+    /// From every `(account, hour, client)` use (any order, repeats allowed) and the
+    /// `(account, client)` pairs in which the client is new to the account: keeps the uses of
+    /// clients new to some account by accounts to which they are not new.
+    pub fn from_uses<S: std::hash::BuildHasher>(
         uses: impl Iterator<Item = (u32, i64, u32)>,
-        novel_values: &BTreeSet<u32>,
-        is_novel: impl Fn(u32, u32) -> bool,
+        novel_pairs: &HashSet<(u32, u32), S>,
     ) -> ToolUses {
+        let novel_values: BTreeSet<u32> = novel_pairs.iter().map(|p| p.1).collect();
         let mut v: Vec<(u32, u32, i64)> = uses
-            .filter(|&(a, _, c)| novel_values.contains(&c) && !is_novel(a, c))
+            .filter(|&(a, _, c)| novel_values.contains(&c) && !novel_pairs.contains(&(a, c)))
             .map(|(a, h, c)| (c, a, h))
             .collect();
         v.sort_unstable();
@@ -167,14 +167,6 @@ impl ToolUses {
         let mut c: Vec<u32> = self.0.iter().map(|u| u.0).collect();
         c.dedup();
         c
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -604,15 +596,13 @@ fn novelty(
     }
     let tool_uses = match uses_df {
         Some(u) => {
-            let novel_values: BTreeSet<u32> = novel_pairs.iter().map(|p| p.1).collect();
             let account = u.column(c::ACCOUNT)?.u32()?;
             let hour = u.column("hour")?.i64()?;
             let value = u.column(column)?.u32()?;
             ToolUses::from_uses(
                 (0..u.height())
                     .filter_map(|i| Some((account.get(i)?, hour.get(i)?, value.get(i)?))),
-                &novel_values,
-                |a, v| novel_pairs.contains(&(a, v)),
+                &novel_pairs,
             )
         }
         None => ToolUses::default(),

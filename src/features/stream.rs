@@ -34,7 +34,7 @@ use crate::ingest::event::{
 };
 use crate::ingest::time::HOUR_MS;
 use sha2::Digest;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One account's UTC hour.
 #[derive(Debug, Clone, Default)]
@@ -493,14 +493,12 @@ fn novel(
         v.sort_unstable();
     }
     let tool_uses = if tools {
-        let novel_values: BTreeSet<u32> = novel_pairs.iter().map(|p| p.1).collect();
         ToolUses::from_uses(
             used.keys().filter(|(_, v)| *v != 0).map(|&(b, v)| {
                 let bk = &buckets[b as usize];
                 (bk.account, bk.hour, v)
             }),
-            &novel_values,
-            |a, v| novel_pairs.contains(&(a, v)),
+            &novel_pairs,
         )
     } else {
         ToolUses::default()
