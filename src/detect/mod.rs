@@ -372,16 +372,20 @@ fn bulk_hours_off(
     windows
         .iter()
         .filter(|h| is_bulk(h, ctx.cfg))
-        .map(|h| {
-            let r = profile.rate(
-                h.local_hour,
-                h.local_weekday,
-                (h.local_day - 1)..=(h.local_day + 1),
-                &ctx.population_hours,
-            );
-            (h.start_ms, -r.rate.log10() >= OFF_HOURS_MIN)
-        })
+        .map(|h| (h.start_ms, rarely_works(profile, h, &ctx.population_hours)))
         .collect()
+}
+
+/// Whether hour `h` falls at an hour its account rarely works: an off-hours factor of at least
+/// [`OFF_HOURS_MIN`] by its own rate, its own days left out (as it would be scored).
+fn rarely_works(profile: &ActivityProfile, h: &Window, population_hours: &[f64; 24]) -> bool {
+    let r = profile.rate(
+        h.local_hour,
+        h.local_weekday,
+        (h.local_day - 1)..=(h.local_day + 1),
+        population_hours,
+    );
+    -r.rate.log10() >= OFF_HOURS_MIN
 }
 
 /// The off-hours precedents of `w` among `bulk` ([`bulk_hours_off`]): those outside its band.
@@ -513,15 +517,9 @@ fn shared_tools(
         // Bulk hours are in (account, hour) order: one entry per user with any.
         let mut per_user: Vec<(u32, u32, u32)> = Vec::new();
         for h in &bulk {
-            let off = profiles.get(&h.account).is_some_and(|p| {
-                let r = p.rate(
-                    h.local_hour,
-                    h.local_weekday,
-                    (h.local_day - 1)..=(h.local_day + 1),
-                    population_hours,
-                );
-                -r.rate.log10() >= OFF_HOURS_MIN
-            });
+            let off = profiles
+                .get(&h.account)
+                .is_some_and(|p| rarely_works(p, h, population_hours));
             match per_user.last_mut() {
                 Some(u) if u.0 == h.account => {
                     u.1 += 1;
