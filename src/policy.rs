@@ -266,6 +266,7 @@ pub(crate) mod tests {
             run: None,
             ring: None,
             busy_day: None,
+            peer_day: None,
             off_hours_precedent: None,
         };
         Incident {

@@ -45,7 +45,12 @@
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null. `busy_day_factor`, present only when the day was judged net of an
 //! organisation-wide busy day (`detect::orgday`): how many times their usual the source's
-//! accounts read that day. `bulk_hours` and `bulk_hours_off_hours`, present only when the
+//! accounts read that day. `peer_day_factor` and `peer_day_share`, present only when the day
+//! fell on a busy day of its peer group (`detect::cohort`) and was weighed against it: how many
+//! times their usual the group's accounts that took part read that day, and the share of the
+//! group that took part beyond chance; `peer_object`, the object the group shares, present then
+//! and when a run is held at `medium` because its heavy days were the group's busy days.
+//! `bulk_hours` and `bulk_hours_off_hours`, present only when the
 //! window is at an hour the account rarely works: how many of the account's other bulk hours
 //! there are (outside the left-out days), and how many of those also fell at hours it rarely
 //! works (`detect::OffHoursPrecedent`; when there are any, the off-hours factor is the larger
@@ -172,6 +177,18 @@ pub struct BaselineOut {
     /// source's accounts read that day (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_day_factor: Option<f64>,
+    /// For a day weighed against a busy day of its peer group (`detect::cohort`): how many
+    /// times their usual the group's accounts that took part read that day (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_day_factor: Option<f64>,
+    /// For such a day: the share of the group's active accounts that took part beyond chance
+    /// (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_day_share: Option<f64>,
+    /// The main object shared by that peer group, or by the group whose busy days hold a run
+    /// at `medium` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_object: Option<String>,
     /// For a window at an hour the account rarely works: its other bulk hours (absent
     /// otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -346,6 +363,16 @@ fn to_alert(
             .busy_day
             .filter(|b| b.factor > 1.0)
             .map(|b| round(b.factor, 2)),
+        peer_day_factor: lead.peer_day.map(|p| round(p.factor, 2)),
+        peer_day_share: lead.peer_day.map(|p| round(p.share, 3)),
+        peer_object: lead
+            .peer_day
+            .map(|p| p.object)
+            .or(lead
+                .run
+                .filter(|e| e.held() && !e.period)
+                .and_then(|e| e.peer_object))
+            .map(|o| events.objects.get(o).to_owned()),
         bulk_hours: lead.off_hours_precedent.map(|p| p.bulk_hours),
         bulk_hours_off_hours: lead.off_hours_precedent.map(|p| p.off_hours),
         bulk_hours_tool_accounts: lead.off_hours_precedent.and_then(|p| p.tool_accounts),
@@ -608,6 +635,13 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
                 " {} other accounts have a run of {} starting and ending within a day of this one (chance alignment would give about {:.1}): an organisational period such as a quarter-end, so it is held at medium.",
                 e.shared_accounts, b.measure.as_str(), e.shared_expected
             )
+        } else if e.held() {
+            format!(
+                " {} of its {} heavy days were busy days of its peer group (the accounts that read {} much of the time), on which far more of them than chance read heavily: the group's work, such as a campaign, more than the account's own, so it is held at medium.",
+                e.peer_days,
+                e.heavy_days,
+                neutralize(e.peer_object.map_or("", |o| events.objects.get(o)))
+            )
         } else {
             String::new()
         };
@@ -764,7 +798,17 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         ));
     }
     s.push('.');
-    if let Some(b) = lead.busy_day.filter(|b| b.factor > 1.0) {
+    if let Some(p) = lead.peer_day {
+        s.push_str(&format!(
+            " Weighed against a busy day of its peer group (the accounts that read {} much of the time): {} of its {} active accounts had a heavy day on this date (about {:.1} expected at the rate of the source's other accounts), so about {:.0}% of the group took part, reading {:.1}x their usual; its chance allows for this day being one of theirs.",
+            neutralize(events.objects.get(p.object)),
+            p.heavy,
+            p.active,
+            p.expected,
+            100.0 * p.share,
+            p.factor
+        ));
+    } else if let Some(b) = lead.busy_day.filter(|b| b.factor > 1.0) {
         s.push_str(&format!(
             " Judged net of an organisation-wide busy day: {} other accounts of {} also had a heavy day on this date (about {:.1} expected by chance), and its accounts read {:.1}x their usual that day.",
             b.others,

@@ -30,6 +30,7 @@
 //!
 //! Severities map from the total score ([`Severity::from_score`]).
 
+pub mod cohort;
 pub mod orgday;
 pub mod rings;
 pub mod runs;
@@ -331,6 +332,10 @@ pub struct Finding {
     pub ring: Option<rings::RingEvidence>,
     /// For a day judged net of an organisation-wide busy day ([`orgday`]).
     pub busy_day: Option<orgday::BusyDay>,
+    /// For a day on a busy day of its peer group ([`cohort`]) whose effect is larger than the
+    /// organisation's: its volume probability is the mixture of the account's own day and a
+    /// participant's.
+    pub peer_day: Option<cohort::PeerDay>,
     /// For a window with an off-hours factor, the account's other bulk hours as precedents.
     pub off_hours_precedent: Option<OffHoursPrecedent>,
 }
@@ -703,27 +708,36 @@ impl AlertLine {
             let excess: Vec<f64> = sorted[n - k..].iter().map(|s| s - s0).collect();
             let rate = tail::censored_exponential_rate(&excess, tail::TRUSTED_SHARE)?;
             let share = k as f64 / n as f64;
-            let p = tail::exponential_spacings_test(&excess, tail::TRUSTED_SHARE);
+            let p = tail::exponential_spacings_test(&excess, tail::TRUSTED_SHARE)
+                .min(tail::exponential_deficit_test(&excess, rate));
             Some(NullFit { s0, share, rate, p })
         };
-        // Thresholds from the top NULL_TAIL_SHARE up to the top MIN_NULL_TAIL_SHARE.
-        let last = MIN_TESTED_TAIL.max((n as f64 * MIN_NULL_TAIL_SHARE).ceil() as usize);
+        let thresholds = null_thresholds(n);
+        // Bonferroni over the thresholds: a good fit is passed up (for a higher threshold,
+        // whose tail the thefts weigh more) with chance at most TAIL_FIT_ALPHA.
+        let alpha = TAIL_FIT_ALPHA / thresholds.len().max(1) as f64;
         let mut tried = Vec::new();
-        let mut k = first;
-        while k >= last {
+        for k in thresholds {
             if let Some(fit) = fit_above(k) {
-                let pass = fit.p >= TAIL_FIT_ALPHA;
+                let pass = fit.p >= alpha;
+                tracing::debug!(
+                    k,
+                    s0 = fit.s0,
+                    rate = fit.rate,
+                    p = fit.p,
+                    line = fit.s0 + (n as f64 * fit.share / budget).ln() / fit.rate,
+                    "null tail fit tried"
+                );
                 tried.push(fit);
                 if pass {
                     break;
                 }
             }
-            k = (k as f64 * NULL_TAIL_STEP).floor() as usize;
         }
-        let Some(fit) = choose_null_fit(tried).or_else(|| fit_above(first)) else {
+        let Some(fit) = choose_null_fit(tried, alpha).or_else(|| fit_above(first)) else {
             return line;
         };
-        if fit.p < TAIL_FIT_ALPHA {
+        if fit.p < alpha {
             tracing::warn!(
                 p = fit.p,
                 s0 = fit.s0,
@@ -748,15 +762,29 @@ impl AlertLine {
     }
 }
 
+/// The thresholds tried for the null tail of `n` scores, as numbers of windows above them: from
+/// the top [`NULL_TAIL_SHARE`] up, each keeping [`NULL_TAIL_STEP`] of the last one's windows,
+/// down to the top [`MIN_NULL_TAIL_SHARE`] (and never under [`MIN_TESTED_TAIL`] windows).
+fn null_thresholds(n: usize) -> Vec<usize> {
+    let last = MIN_TESTED_TAIL.max((n as f64 * MIN_NULL_TAIL_SHARE).ceil() as usize);
+    let mut thresholds = Vec::new();
+    let mut k = ((n as f64) * NULL_TAIL_SHARE).floor() as usize;
+    while k >= last {
+        thresholds.push(k);
+        k = (k as f64 * NULL_TAIL_STEP).floor() as usize;
+    }
+    thresholds
+}
+
 /// The null fit among `tried` (in the order tried, thresholds rising): the first that passes
 /// the spacings test, else the best-fitting (the largest p-value; the higher threshold on a
 /// tie). The highest threshold tried is not a safe default: where the scores' tail grows heavier
 /// further out, its fitted rate is the smallest and the line it gives the highest (15.9 instead
 /// of 5.5 on a tenant whose fits all just failed), which costs most thefts.
-fn choose_null_fit(tried: Vec<NullFit>) -> Option<NullFit> {
+fn choose_null_fit(tried: Vec<NullFit>, alpha: f64) -> Option<NullFit> {
     let mut best: Option<NullFit> = None;
     for fit in tried {
-        if fit.p >= TAIL_FIT_ALPHA {
+        if fit.p >= alpha {
             return Some(fit);
         }
         if best.as_ref().is_none_or(|b| fit.p >= b.p) {
@@ -811,6 +839,9 @@ struct Context<'a> {
     /// per measure ([`orgday`]): a day is judged net of its effect. Empty in the first pass.
     busy: HashMap<(u32, i32), orgday::BusyDay>,
     busy_effects: HashMap<(u32, i32, Measure), f64>,
+    /// The peer groups' busy days and their effects ([`cohort`]): a day on one is judged as a
+    /// mixture of the account's own day and a participant's.
+    peers: cohort::PeerDays,
     /// Shared bulk-export tools by client code ([`Tool`]), and the hours (by account and start)
     /// and days (by account and local day) in which their regular users used them.
     tools: HashMap<u32, Tool>,
@@ -899,6 +930,18 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         &population_hours,
         cfg,
     );
+    let peers = cohort::peer_days(&features.daily, &daily_groups, |a| {
+        let source = source_in(events, a);
+        features
+            .main_objects
+            .of(a)
+            .iter()
+            .map(|&o| (source, o))
+            .collect()
+    });
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(days = ?peers.sorted(), "peer groups' busy days");
+    }
     let mut ctx = Context {
         cfg,
         events,
@@ -911,6 +954,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         own_windows,
         busy: HashMap::new(),
         busy_effects: HashMap::new(),
+        peers,
         tools,
         tool_hours,
         tool_days,
@@ -977,6 +1021,9 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         _ => 1,
     };
     runs::mark_periods(&mut all_runs, period_days);
+    for f in &mut all_runs {
+        mark_peer_days(f, &features.daily, &daily_groups, &ctx.peers);
+    }
     out.findings.extend(runs::one_per_overlap(all_runs));
     out.findings.extend(rings::find(
         &features.hourly,
@@ -995,7 +1042,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         match Severity::from_score(f.score, line) {
             Some(s) => {
                 // A run shared by too many accounts for chance is an organisational period.
-                let period = f.run.is_some_and(|e| e.period);
+                let period = f.run.is_some_and(|e| e.held());
                 f.severity = if period { s.min(Severity::Medium) } else { s };
                 true
             }
@@ -1012,6 +1059,47 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     out
 }
 
+/// Counts into a run finding `f` its heavy days that were busy days of its account's peer group
+/// ([`cohort`]): the account's daily windows (`daily`, grouped by account as `groups`) in the
+/// run's span reading at least its threshold.
+fn mark_peer_days(
+    f: &mut Finding,
+    daily: &[Window],
+    groups: &[(u32, std::ops::Range<usize>)],
+    peers: &cohort::PeerDays,
+) {
+    let (Some(e), m) = (f.run.as_mut(), f.baseline.measure) else {
+        return;
+    };
+    let Ok(i) = groups.binary_search_by_key(&f.window.account, |g| g.0) else {
+        return;
+    };
+    let days = &daily[groups[i].1.clone()];
+    let mut object = None;
+    // Heavy net of the effect: at least RUN_GATE times the median day, as in the run test.
+    let heavy_net = runs::RUN_GATE * f.baseline.median;
+    e.peer_days = days
+        .iter()
+        .filter(|w| w.start_ms >= f.window.start_ms && w.start_ms < f.window.end_ms)
+        .filter_map(|w| {
+            let v = runs::day_value(w, m)? as f64;
+            if v < e.threshold {
+                return None;
+            }
+            // The group's effect in the run's measure (in records for a run of exports).
+            let em = if m == Measure::Exports {
+                Measure::Records
+            } else {
+                m
+            };
+            let (effect, p) = peers.effect(w, em)?;
+            (v / effect.exp() < heavy_net).then_some(p.object)
+        })
+        .inspect(|&o| object = Some(o))
+        .count();
+    e.peer_object = object;
+}
+
 /// Finds the organisation-wide busy days among `findings`' days ([`orgday::busy_days`]) and
 /// their effects ([`orgday::effects`]) into `ctx`; whether any has an effect to take off.
 fn find_busy_days(
@@ -1023,6 +1111,16 @@ fn find_busy_days(
     let events = ctx.events;
     let source = |a: u32| source_in(events, a);
     let busy = orgday::busy_days(findings, daily, source);
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let mut per_day: std::collections::BTreeMap<i32, usize> = Default::default();
+        for f in findings.iter().filter(|f| f.window.kind == WindowKind::Day) {
+            *per_day.entry(f.window.local_day).or_default() += 1;
+        }
+        tracing::debug!(?per_day, "day findings per local day");
+        let mut b: Vec<_> = busy.iter().collect();
+        b.sort_by_key(|(k, _)| **k);
+        tracing::debug!(?b, "busy days");
+    }
     if busy.is_empty() {
         return false;
     }
@@ -1212,11 +1310,21 @@ fn score_account(
                 Scope::Population
             };
             history.sort_by(f64::total_cmp);
-            let Some(model) = TailModel::fit(&history) else {
+            let Some(tail_model) = TailModel::fit(&history) else {
                 continue;
             };
             measures += 1;
-            let (mut p, mut model) = volume_probability(kind, x, &model, &history);
+            let (mut p, mut model) = volume_probability(kind, x, &tail_model, &history);
+            // On a busy day of its peer group the day may be one of the group's: with the
+            // share `s` of the group that took part, each reading `e^shift` times its usual
+            // beyond the organisation's effect, P = (1 - s) P(x) + s P(x - shift).
+            if let Some((e, day)) = ctx.peers.effect(w, m) {
+                let shift = e - busy_effect;
+                if shift > 0.0 {
+                    let (q, _) = volume_probability(kind, x - shift, &tail_model, &history);
+                    p = (1.0 - day.share) * p + day.share * q;
+                }
+            }
             let mut scope = scope;
             // A shared tool: the less surprising of the account's own history and the tool's
             // other users' windows with it.
@@ -1268,6 +1376,11 @@ fn score_account(
                         .map_or(1.0, |e| e.exp()),
                     ..*b
                 });
+            f.peer_day = ctx
+                .peers
+                .effect(w, f.baseline.measure)
+                .filter(|p| p.1.factor > f.busy_day.map_or(1.0, |b| b.factor))
+                .map(|p| p.1);
         }
         scores.push(f.score);
         let gate: f64 = f
@@ -1488,6 +1601,7 @@ fn score_window(
         run: None,
         ring: None,
         busy_day: None,
+        peer_day: None,
         off_hours_precedent,
     }
 }
@@ -1740,6 +1854,14 @@ mod tests {
     }
 
     fn run(evs: &[Ev]) -> (EventTable, Detection) {
+        run_reading(evs, |_| "Contact")
+    }
+
+    /// As [`run`], each event reading the object `object_of` its account.
+    fn run_reading(
+        evs: &[Ev],
+        object_of: impl Fn(&str) -> &'static str,
+    ) -> (EventTable, Detection) {
         let mut t = EventTable::default();
         let f = t.add_file("t.csv");
         let s = t.source_code("generic");
@@ -1747,7 +1869,7 @@ mod tests {
             let raw = RawEvent {
                 time_ms: e.t,
                 account: e.account,
-                object: "Contact",
+                object: object_of(e.account),
                 records: Some(e.records),
                 src_ip: e.ip,
                 client: e.client,
@@ -1895,6 +2017,94 @@ mod tests {
         assert!(others >= 9, "{others}");
         let said = format!("Judged net of an organisation-wide busy day: {others} other accounts");
         assert!(a.explanation.contains(&said), "{}", a.explanation);
+    }
+
+    #[test]
+    fn a_day_on_a_busy_day_of_its_peer_group_is_weighed_against_the_groups_rise() {
+        // Sixty office accounts over four weeks, 120-190 records an hour (no hour is a bulk
+        // export, even five-fold; a day, about 1,240 records, is). Twenty ("m00"-"m19") read
+        // Campaign, forty ("c00"-"c39") Contact. On day 15, twelve of the Campaign readers
+        // (m00-m11) read five times their usual: a campaign. m19, from its usual address and
+        // client, also reads 40,000 records at 11:30 that day: an insider.
+        let name = |p: &str, i: usize| &*Box::leak(format!("{p}{i:02}").into_boxed_str());
+        let mut evs: Vec<Ev> = Vec::new();
+        for (p, n) in [("m", 20), ("c", 40)] {
+            for i in 0..n {
+                let rise = if p == "m" && i < 12 { 5 } else { 1 };
+                evs.extend(office(name(p, i), 28, move |d, h| {
+                    let base = 120 + (d * 7 + h * 3 + i as i64) % 71;
+                    if d == 15 {
+                        rise * base
+                    } else {
+                        base
+                    }
+                }));
+            }
+        }
+        let t0 = parse_timestamp(JAN06).unwrap();
+        evs.push(Ev {
+            t: t0 + 15 * DAY_MS + 11 * HOUR_MS + 1_800_000,
+            account: "m19",
+            records: 40_000,
+            ip: "198.51.100.7",
+            client: "Chrome/131",
+        });
+        evs.sort_by_key(|e| e.t);
+        // Local days count from 1970-01-01: 2025-01-06 is day 20,094.
+        let day15 = |t: &EventTable, d: &Detection| -> Vec<(String, Finding)> {
+            d.findings
+                .iter()
+                .filter(|f| f.window.kind == WindowKind::Day && f.window.local_day == 15 + 20_094)
+                .map(|f| (t.account_name(f.window.account).to_owned(), f.clone()))
+                .collect()
+        };
+        // Read as one group (everyone reads Contact), the campaign's days are high: each is
+        // five times a flat history.
+        let (t, d) = run(&evs);
+        let flat = day15(&t, &d);
+        let high = |v: &[(String, Finding)]| {
+            v.iter()
+                .filter(|(n, f)| n.as_str() != "m19" && f.severity >= Severity::High)
+                .count()
+        };
+        assert!(high(&flat) >= 6, "{flat:#?}");
+        // As two groups: of the twenty Campaign readers, thirteen are heavy (the twelve and
+        // m19) where the forty others' share, Laplace-smoothed 1/42, would give 0.48; so
+        // (13 - 0.48) / 20 = 62.6% took part, and the heavy members' median rise is the
+        // campaign's five-fold (a little less after two standard errors).
+        let (t, d) = run_reading(&evs, |a| {
+            if a.starts_with('m') {
+                "Campaign"
+            } else {
+                "Contact"
+            }
+        });
+        let weighed = day15(&t, &d);
+        assert_eq!(high(&weighed), 0, "{weighed:#?}");
+        let (_, thief) = weighed
+            .iter()
+            .find(|(n, _)| n.as_str() == "m19")
+            .expect("the insider's day is a finding");
+        assert!(thief.severity >= Severity::High, "{thief:#?}");
+        let p = thief.peer_day.expect("weighed against the busy day");
+        assert_eq!((p.active, p.heavy), (20, 13));
+        assert!((p.expected - 20.0 / 42.0).abs() < 1e-9, "{p:?}");
+        assert!(
+            (p.share - (13.0 - 20.0 / 42.0) / 20.0).abs() < 1e-9,
+            "{p:?}"
+        );
+        assert!(p.factor > 4.0 && p.factor <= 5.0, "{p:?}");
+        // The alert says so, in the record and in the sentence.
+        let a = alert_of(&t, thief.clone());
+        assert_eq!(a.baseline.peer_day_share, Some(0.626));
+        let said = "Weighed against a busy day of its peer group (the accounts that read Campaign much of the time): 13 of its 20 active accounts had a heavy day on this date (about 0.5 expected";
+        assert!(a.explanation.contains(said), "{}", a.explanation);
+        assert!(
+            a.explanation
+                .contains("so about 63% of the group took part"),
+            "{}",
+            a.explanation
+        );
     }
 
     /// The alert of one finding alone.
@@ -2501,14 +2711,28 @@ mod tests {
         let s0 = |f: Option<NullFit>| f.map(|f| f.s0);
         // None passes (all under 0.01): the largest p-value, not the highest threshold.
         let none = vec![fit(1.0, 0.001), fit(2.0, 0.005), fit(3.0, 0.002)];
-        assert_eq!(s0(choose_null_fit(none)), Some(2.0));
+        assert_eq!(s0(choose_null_fit(none.clone(), 0.01)), Some(2.0));
+        // At 0.001 (0.01 over ten thresholds) the first of them passes.
+        assert_eq!(s0(choose_null_fit(none, 0.001)), Some(1.0));
         // The first that passes, even with a better one after it.
         let pass = vec![fit(1.0, 0.001), fit(2.0, 0.02), fit(3.0, 0.5)];
-        assert_eq!(s0(choose_null_fit(pass)), Some(2.0));
+        assert_eq!(s0(choose_null_fit(pass, 0.01)), Some(2.0));
         // A tie goes to the higher threshold.
         let tie = vec![fit(1.0, 0.003), fit(2.0, 0.003)];
-        assert_eq!(s0(choose_null_fit(tie)), Some(2.0));
-        assert_eq!(s0(choose_null_fit(Vec::new())), None);
+        assert_eq!(s0(choose_null_fit(tie, 0.01)), Some(2.0));
+        assert_eq!(s0(choose_null_fit(Vec::new(), 0.01)), None);
+    }
+
+    #[test]
+    fn null_tail_thresholds_step_from_the_top_twentieth_to_the_top_hundredth() {
+        // 10,000 scores: 500 (5%), then 85% of the last, rounded down (425, 361.25, 306.85,
+        // 260.1, 221, 187.85, 158.95, 134.3, 113.9), stopping before 96 (under 1% = 100).
+        assert_eq!(
+            null_thresholds(10_000),
+            vec![500, 425, 361, 306, 260, 221, 187, 158, 134, 113]
+        );
+        // 2,000 scores: 100, 85, 72, 61, 51; then 43 is under the 50 windows a test needs.
+        assert_eq!(null_thresholds(2_000), vec![100, 85, 72, 61, 51]);
     }
 
     #[test]

@@ -170,21 +170,9 @@ mod tests {
 
     fn window(account: u32, kind: WindowKind, d: i32) -> Window {
         Window {
-            account,
             kind,
-            start_ms: i64::from(d) * 86_400_000,
-            end_ms: i64::from(d + 1) * 86_400_000,
             events: 1,
-            exports: 0,
-            records: Some(1000),
-            bytes: None,
-            distinct_objects: 1,
-            local_day: d,
-            local_hour: 0,
-            local_weekday: 0,
-            new_ips: vec![],
-            new_clients: vec![],
-            new_objects: vec![],
+            ..Window::test_day(account, d, 1000)
         }
     }
 
@@ -207,6 +195,7 @@ mod tests {
             run: None,
             ring: None,
             busy_day: None,
+            peer_day: None,
             off_hours_precedent: None,
         }
     }

@@ -415,6 +415,7 @@ pub fn find(
                     hours: h.sorted.len(),
                 }),
                 busy_day: None,
+                peer_day: None,
                 off_hours_precedent: None,
             });
         }

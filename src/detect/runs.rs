@@ -72,6 +72,19 @@ pub struct RunEvidence {
     /// Too many accounts share these days for chance: an organisational period (a quarter-end,
     /// a campaign), so the run is held at `medium`.
     pub period: bool,
+    /// Heavy days of the run that were busy days of the account's peer group
+    /// ([`super::cohort`]), on which it brought no new IP or client.
+    pub peer_days: usize,
+    /// The peer group's main object (an object code), when `peer_days > 0`.
+    pub peer_object: Option<u32>,
+}
+
+impl RunEvidence {
+    /// Whether the run is held at `medium`: an organisational period, or no run (fewer than
+    /// [`RUN_MIN_HEAVY`] heavy days) once its peer group's busy days are left out.
+    pub fn held(&self) -> bool {
+        self.period || self.heavy_days < RUN_MIN_HEAVY + self.peer_days
+    }
 }
 
 /// The score from which a run is `high`, for a budget of `budget_per_10k` false alerts per
@@ -109,7 +122,7 @@ pub fn hypergeometric_sf(x: u64, population: u64, successes: u64, draws: u64) ->
 /// A day's value for the run test, `None` when the day is not one of the account's active days
 /// for the measure: records and bytes count the days that read some; exports count every day
 /// the account did anything, a day without exports being an observation of none.
-fn day_value(w: &Window, m: Measure) -> Option<i64> {
+pub fn day_value(w: &Window, m: Measure) -> Option<i64> {
     match m {
         Measure::Exports => (w.events > 0).then_some(w.exports as i64),
         _ => m.of(w).filter(|&v| v > 0),
@@ -185,6 +198,8 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
                         shared_accounts: 0,
                         shared_expected: 0.0,
                         period: false,
+                        peer_days: 0,
+                        peer_object: None,
                     },
                 });
             }
@@ -231,6 +246,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
                     run: Some(c.evidence),
                     ring: None,
                     busy_day: None,
+                    peer_day: None,
                     off_hours_precedent: None,
                 }
             })
@@ -427,21 +443,8 @@ mod tests {
 
     fn day(d: i32, records: i64) -> Window {
         Window {
-            account: 1,
-            kind: WindowKind::Day,
-            start_ms: i64::from(d) * DAY_MS,
-            end_ms: i64::from(d + 1) * DAY_MS,
-            events: 10,
-            exports: 0,
-            records: Some(records),
-            bytes: None,
-            distinct_objects: 1,
-            local_day: d,
-            local_hour: 0,
             local_weekday: (d % 7) as u8,
-            new_ips: Vec::new(),
-            new_clients: Vec::new(),
-            new_objects: Vec::new(),
+            ..Window::test_day(1, d, records)
         }
     }
 

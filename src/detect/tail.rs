@@ -205,6 +205,39 @@ pub fn exponential_spacings_test(sorted: &[f64], share: f64) -> f64 {
     (2.0 * normal.sf(z.abs())).min(1.0)
 }
 
+/// One-sided p-value that `sorted` (non-negative excesses, ascending) hold *fewer* large values
+/// than the exponential law of `rate` fitted to them predicts.
+///
+/// Thefts only add values at the top, so an excess of large values is no evidence against a
+/// null tail fitted on the trusted part ([`censored_exponential_rate`]); a deficit is. A rate
+/// fitted just above a threshold, where the scores are packed, can be too slow for the values
+/// further out, and then predicts more ordinary windows above a score than there are windows
+/// there at all. At the excesses `j / rate`, `j = 1, 2, ...` while the predicted count
+/// `n e^-j` is at least 5, the count `O_j` of values at or above it is compared with
+/// `X ~ Poisson(n e^-j)`: `P(X <= O_j)`; the smallest, times the number of points (Bonferroni).
+/// 1.0 when no point is tested.
+pub fn exponential_deficit_test(sorted: &[f64], rate: f64) -> f64 {
+    let n = sorted.len() as f64;
+    if rate.is_nan() || rate <= 0.0 {
+        return 1.0;
+    }
+    let mut smallest: f64 = 1.0;
+    let mut points = 0;
+    for j in 1.. {
+        let expected = n * (-f64::from(j)).exp();
+        if expected < 5.0 {
+            break;
+        }
+        let at = f64::from(j) / rate;
+        let observed = sorted.len() - sorted.partition_point(|&x| x < at);
+        points += 1;
+        // P(X <= o) = Q(o + 1, lambda), the regularised upper incomplete gamma.
+        let p = statrs::function::gamma::gamma_ur(observed as f64 + 1.0, expected);
+        smallest = smallest.min(p);
+    }
+    (smallest * f64::from(points.max(1))).min(1.0)
+}
+
 /// Ranks 1..=n of `v`, ties sharing their mean rank.
 fn mean_ranks(v: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..v.len()).collect();
@@ -265,6 +298,32 @@ mod tests {
         let mut s: Vec<f64> = v.iter().map(|&x| log_volume(x)).collect();
         s.sort_by(f64::total_cmp);
         s
+    }
+
+    #[test]
+    fn the_deficit_test_rejects_a_rate_that_predicts_more_large_values_than_there_are() {
+        // The 400 quantiles -ln(1 - (i - 0.5) / 400) of the unit exponential. At rate 1 the
+        // points are the excesses 1 to 4 (400 e^-5 = 2.7 is under 5), with 147, 54, 20 and 7
+        // values at or above them against 147.15, 54.13, 19.91 and 7.33 expected: P(X <= O)
+        // 0.517, 0.529, 0.567, 0.550; the smallest times 4 is over 1 (scipy.stats.poisson).
+        let n = 400;
+        let x: Vec<f64> = (1..=n)
+            .map(|i| -(1.0 - (f64::from(i) - 0.5) / f64::from(n)).ln())
+            .collect();
+        assert_eq!(exponential_deficit_test(&x, 1.0), 1.0);
+        // At rate 0.5 (a tail twice too heavy) the points are the excesses 2, 4, 6, 8, with 54,
+        // 7, 1 and 0 values above them against the same expected counts: P(Poisson(147.15) <=
+        // 54) = 9.66e-19, times 4 = 3.86e-18.
+        let p = exponential_deficit_test(&x, 0.5);
+        assert!((p / 3.862e-18 - 1.0).abs() < 1e-3, "{p}");
+        // Fifty more values far out (thefts) are an excess, not a deficit: 197, 104, 70 and 57
+        // values against 165.55, 60.90, 22.40 and 8.24 expected of 450.
+        let mut with_thefts = x.clone();
+        with_thefts.extend([10.0; 50]);
+        assert_eq!(exponential_deficit_test(&with_thefts, 1.0), 1.0);
+        // No point has 5 values expected: nothing to test.
+        assert_eq!(exponential_deficit_test(&x[..10], 1.0), 1.0);
+        assert_eq!(exponential_deficit_test(&x, 0.0), 1.0);
     }
 
     #[test]

@@ -69,6 +69,31 @@ pub struct Window {
     pub new_objects: Vec<u32>,
 }
 
+#[cfg(test)]
+impl Window {
+    /// For tests: `account`'s daily window on local day `d` (days since 1970-01-01, a UTC day),
+    /// 10 events reading `records` records, nothing new.
+    pub fn test_day(account: u32, d: i32, records: i64) -> Window {
+        Window {
+            account,
+            kind: WindowKind::Day,
+            start_ms: i64::from(d) * 86_400_000,
+            end_ms: i64::from(d + 1) * 86_400_000,
+            events: 10,
+            exports: 0,
+            records: Some(records),
+            bytes: None,
+            distinct_objects: 1,
+            local_day: d,
+            local_hour: 0,
+            local_weekday: 0,
+            new_ips: vec![],
+            new_clients: vec![],
+            new_objects: vec![],
+        }
+    }
+}
+
 /// How to compute features.
 #[derive(Debug, Clone)]
 pub struct FeatureConfig {
@@ -126,6 +151,59 @@ pub struct Features {
     /// The hours in which accounts used a client they use routinely, for the clients that are
     /// also new to some account ([`ToolUses`]).
     pub tool_uses: ToolUses,
+    /// Each account's main objects ([`MainObjects`]): accounts that share one are peers.
+    pub main_objects: MainObjects,
+}
+
+/// Each account's *main objects*: the named objects that make up at least [`MAIN_OBJECT_SHARE`]
+/// of the records it read over the whole input (of its events, for an account that read no
+/// records), ascending. Accounts that share a main object do the same kind of work (a marketing
+/// team's campaigns and leads, a contact centre's cases), so they are peers whose days can rise
+/// together ([`crate::detect::cohort`]). An account that read no named object has none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MainObjects(BTreeMap<u32, Vec<u32>>);
+
+/// Share of an account's records an object must make up to be one of its main objects.
+pub const MAIN_OBJECT_SHARE: f64 = 0.1;
+
+impl MainObjects {
+    /// From `(account, object, records, events)` totals, in any order, an (account, object)
+    /// pair possibly split over several items. Object code 0 ("not given") is left out.
+    pub fn from_totals(totals: impl Iterator<Item = (u32, u32, i64, u64)>) -> MainObjects {
+        let mut sums: BTreeMap<u32, BTreeMap<u32, (i64, u64)>> = BTreeMap::new();
+        for (a, o, r, e) in totals.filter(|t| t.1 != 0) {
+            let s = sums.entry(a).or_default().entry(o).or_default();
+            s.0 += r.max(0);
+            s.1 += e;
+        }
+        let main = sums
+            .into_iter()
+            .map(|(a, objects)| {
+                let records: i64 = objects.values().map(|t| t.0).sum();
+                let events: u64 = objects.values().map(|t| t.1).sum();
+                let share = |t: &(i64, u64)| {
+                    if records > 0 {
+                        t.0 as f64 / records as f64
+                    } else {
+                        t.1 as f64 / events.max(1) as f64
+                    }
+                };
+                let main: Vec<u32> = objects
+                    .iter()
+                    .filter(|(_, t)| share(t) >= MAIN_OBJECT_SHARE)
+                    .map(|(&o, _)| o)
+                    .collect();
+                (a, main)
+            })
+            .filter(|(_, m)| !m.is_empty())
+            .collect();
+        MainObjects(main)
+    }
+
+    /// The main objects of `account`, ascending (none if it read no named object).
+    pub fn of(&self, account: u32) -> &[u32] {
+        self.0.get(&account).map_or(&[], |v| v.as_slice())
+    }
 }
 
 /// Where the regular users of a client used it: `(client, account, hour)`, sorted, for every
@@ -392,6 +470,7 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
     let (new_ips, routine_ips, _) = novelty(&lf, c::SRC_IP, true, false)?;
     let (new_clients, routine_clients, tool_uses) = novelty(&lf, c::CLIENT, true, true)?;
     let (new_objects, _, _) = novelty(&lf, c::OBJECT, false, false)?;
+    let main_objects = main_objects(&lf)?;
 
     let mut hourly = Vec::new();
     for (account, h, agg) in aggregate(&lf, "hour")? {
@@ -461,7 +540,33 @@ pub fn compute(events: &EventTable, cfg: &FeatureConfig) -> PolarsResult<Feature
         routine_ips,
         routine_clients,
         tool_uses,
+        main_objects,
     })
+}
+
+/// Each account's main objects ([`MainObjects`]) from its `(account, object)` totals.
+fn main_objects(lf: &LazyFrame) -> PolarsResult<MainObjects> {
+    let df = lf
+        .clone()
+        .group_by([col(c::ACCOUNT), col(c::OBJECT)])
+        .agg([
+            col(c::RECORDS).sum().alias("records"),
+            len().alias("events"),
+        ])
+        .collect()?;
+    let account = df.column(c::ACCOUNT)?.u32()?;
+    let object = df.column(c::OBJECT)?.u32()?;
+    let records = df.column("records")?.i64()?;
+    let events = df.column("events")?.cast(&DataType::UInt64)?;
+    let events = events.u64()?;
+    Ok(MainObjects::from_totals((0..df.height()).map(|i| {
+        (
+            account.get(i).unwrap_or(0),
+            object.get(i).unwrap_or(0),
+            records.get(i).unwrap_or(0),
+            events.get(i).unwrap_or(0),
+        )
+    })))
 }
 
 struct Agg {
@@ -623,6 +728,32 @@ fn novelty(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn main_objects_are_those_with_a_tenth_of_an_accounts_records() {
+        let m = MainObjects::from_totals(
+            [
+                // Account 1: object 5 has 80 of 100 named records, object 6 15 (in two
+                // parts), object 7 5; the 1,000 records of no named object do not count.
+                (1, 5, 80, 8),
+                (1, 6, 10, 1),
+                (1, 7, 5, 50),
+                (1, 6, 5, 1),
+                (1, 0, 1000, 9),
+                // Account 2 read no records: its events decide, 9 of 10 on object 3 and 1 on
+                // object 4 (a tenth exactly).
+                (2, 4, 0, 1),
+                (2, 3, 0, 9),
+                // Account 3 read no named object.
+                (3, 0, 500, 5),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(m.of(1), &[5, 6]);
+        assert_eq!(m.of(2), &[3, 4]);
+        assert!(m.of(3).is_empty());
+        assert!(m.of(4).is_empty());
+    }
     use crate::ingest::event::RawEvent;
     use crate::ingest::time::parse_timestamp;
 
@@ -843,6 +974,63 @@ mod tests {
             .iter()
             .find(|w| w.start_ms == parse_timestamp("2025-01-10T00:00:00Z").unwrap());
         assert_eq!(day.unwrap().new_ips.len(), 1);
+    }
+
+    #[test]
+    fn both_paths_find_the_same_main_objects() {
+        use crate::ingest::event::EventSink;
+        // a: Lead 700 records, Campaign 250, Case 50 (5%): Campaign and Lead. b: Case 900,
+        // Contact 100 (a tenth): Case and Contact. c: views of no named object only: none.
+        let rows = [
+            ("2025-01-06T10:00:00Z", "a", "Lead", 400),
+            ("2025-01-07T10:00:00Z", "a", "Lead", 300),
+            ("2025-01-06T11:00:00Z", "a", "Campaign", 250),
+            ("2025-01-06T12:00:00Z", "a", "Case", 50),
+            ("2025-01-06T10:00:00Z", "b", "Case", 900),
+            ("2025-01-06T10:30:00Z", "b", "Contact", 100),
+            ("2025-01-06T10:00:00Z", "c", "", 10),
+        ];
+        let mut table = EventTable::default();
+        let mut sink = stream::WindowSink::default();
+        for sink in [&mut table as &mut dyn EventSink, &mut sink] {
+            let f = sink.names().add_file("t");
+            let s = sink.names().source_code("generic");
+            for &(ts, account, object, records) in &rows {
+                let e = RawEvent {
+                    time_ms: parse_timestamp(ts).unwrap(),
+                    account,
+                    object,
+                    records: Some(records),
+                    ..Default::default()
+                };
+                sink.push(s, f, &e);
+            }
+        }
+        let cfg = FeatureConfig::default();
+        let memory = compute(&table, &cfg).unwrap();
+        let streamed = sink.finish(&cfg);
+        for (f, names) in [
+            (&memory, &table.names),
+            (&streamed.features, streamed.names()),
+        ] {
+            let of = |account: &str| -> Vec<&str> {
+                let code = (0..names.accounts.len() as u32)
+                    .find(|&c| names.accounts[c as usize].name == account)
+                    .unwrap_or(u32::MAX);
+                f.main_objects
+                    .of(code)
+                    .iter()
+                    .map(|&o| names.objects.get(o))
+                    .collect()
+            };
+            let mut a = of("a");
+            a.sort_unstable();
+            let mut b = of("b");
+            b.sort_unstable();
+            assert_eq!(a, ["Campaign", "Lead"]);
+            assert_eq!(b, ["Case", "Contact"]);
+            assert!(of("c").is_empty());
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@
 
 use super::{
     local_day_start_ms, local_hour, Activity, Evidence, FeatureConfig, Features, LocalHour,
-    Routine, Span, ToolUses, Window, WindowKind, NOVELTY_BAND_MS,
+    MainObjects, Routine, Span, ToolUses, Window, WindowKind, NOVELTY_BAND_MS,
 };
 use crate::ingest::event::{
     once_replaces, EventSink, ExportActions, FastMap, FastSet, Names, RawEvent,
@@ -312,6 +312,11 @@ impl WindowSink {
             };
             (join(ips), join(clients), objects.0)
         });
+        let main_objects = MainObjects::from_totals(
+            self.objects
+                .iter()
+                .map(|(&(b, o), s)| (self.buckets[b as usize].account, o, s.records, s.events)),
+        );
         let (new_ips, routine_ips, _) = new_ips;
         let (new_clients, routine_clients, tool_uses) = new_clients;
 
@@ -442,6 +447,7 @@ impl WindowSink {
                 routine_ips,
                 routine_clients,
                 tool_uses,
+                main_objects,
             },
             names: self.names,
             buckets: self.buckets,
