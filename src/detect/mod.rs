@@ -2020,6 +2020,77 @@ mod tests {
     }
 
     #[test]
+    fn a_run_whose_heavy_days_were_its_groups_busy_days_is_held_at_medium() {
+        // 140 accounts read 1,000 records on each of 30 days; 0-99 are peer group 7, 100-139
+        // group 8. On days 20 and 21 accounts 0-19 read 10,000: of group 7's 100, 20 heavy
+        // where the others' share (account 120, below, is heavy those days too: 1 of 40,
+        // smoothed 2/42) gives 4.8, so (20 - 4.8) / 100 = 15% took part, each ten times its
+        // usual: busy days of group 7. Accounts 0 and 120 also read 10,000 on day 22, so each
+        // has three heavy days, 20-22.
+        let mut daily = Vec::new();
+        let mut groups = Vec::new();
+        for a in 0..140u32 {
+            let start = daily.len();
+            for d in 0..30 {
+                let heavy = (a < 20 && (d == 20 || d == 21))
+                    || ((a == 0 || a == 120) && (20..=22).contains(&d));
+                daily.push(Window::test_day(a, d, if heavy { 10_000 } else { 1_000 }));
+            }
+            groups.push((a, start..daily.len()));
+        }
+        let peers = cohort::peer_days(&daily, &groups, |a| vec![(1, if a < 100 { 7 } else { 8 })]);
+        let run_of = |account: u32| Finding {
+            window: Window {
+                kind: WindowKind::Run,
+                end_ms: 23 * DAY_MS,
+                ..Window::test_day(account, 20, 30_000)
+            },
+            score: 5.0,
+            severity: Severity::Low,
+            baseline: VolumeBaseline {
+                scope: Scope::Account,
+                measure: Measure::Records,
+                windows: 30,
+                median: 1_000.0,
+                p99: 10_000.0,
+                tail_probability: 1e-5,
+                model: VolumeModel::RunTest,
+            },
+            hour_rate: None,
+            reasons: vec![],
+            run: Some(runs::RunEvidence {
+                heavy_days: 3,
+                days: 3,
+                threshold: 10_000.0,
+                days_at_least: 3,
+                active_days: 30,
+                shared_accounts: 0,
+                shared_expected: 0.0,
+                period: false,
+                peer_days: 0,
+                peer_object: None,
+            }),
+            ring: None,
+            busy_day: None,
+            peer_day: None,
+            off_hours_precedent: None,
+        };
+        // Account 0's days 20 and 21 were its group's: net of the ten-fold effect they read
+        // 1,001 records, under twice its median day, so one heavy day is left: no run.
+        let mut f = run_of(0);
+        mark_peer_days(&mut f, &daily, &groups, &peers);
+        let e = f.run.unwrap();
+        assert_eq!((e.peer_days, e.peer_object), (2, Some(7)));
+        assert!(e.held());
+        // Account 120's group was not busy: its run stands.
+        let mut f = run_of(120);
+        mark_peer_days(&mut f, &daily, &groups, &peers);
+        let e = f.run.unwrap();
+        assert_eq!((e.peer_days, e.peer_object), (0, None));
+        assert!(!e.held());
+    }
+
+    #[test]
     fn a_day_on_a_busy_day_of_its_peer_group_is_weighed_against_the_groups_rise() {
         // Sixty office accounts over four weeks, 120-190 records an hour (no hour is a bulk
         // export, even five-fold; a day, about 1,240 records, is). Twenty ("m00"-"m19") read
