@@ -170,11 +170,17 @@ impl MainObjects {
     /// From `(account, object, records, events)` totals, in any order, an (account, object)
     /// pair possibly split over several items. Object code 0 ("not given") is left out.
     pub fn from_totals(totals: impl Iterator<Item = (u32, u32, i64, u64)>) -> MainObjects {
-        let mut sums: BTreeMap<u32, BTreeMap<u32, (i64, u64)>> = BTreeMap::new();
+        // Summed in a hash map (millions of items from the streaming path's (hour, object)
+        // buckets), then ordered: the pairs are few.
+        let mut pairs: crate::ingest::event::FastMap<(u32, u32), (i64, u64)> = Default::default();
         for (a, o, r, e) in totals.filter(|t| t.1 != 0) {
-            let s = sums.entry(a).or_default().entry(o).or_default();
+            let s = pairs.entry((a, o)).or_default();
             s.0 += r.max(0);
             s.1 += e;
+        }
+        let mut sums: BTreeMap<u32, BTreeMap<u32, (i64, u64)>> = BTreeMap::new();
+        for ((a, o), t) in pairs {
+            sums.entry(a).or_default().insert(o, t);
         }
         let main = sums
             .into_iter()
