@@ -51,7 +51,7 @@ use crate::features::{Window, WindowKind};
 
 use super::orgday::day_effect;
 use super::runs::{poisson_sf, RUN_GATE};
-use super::tail::{log_volume, quantile};
+use super::tail::{log_volume, median_spread};
 use super::{Measure, MIN_HISTORY_DAYS};
 
 /// Spreads above its median a heavy day of an account reads (and at least [`RUN_GATE`] times
@@ -158,10 +158,7 @@ fn level(days: &[Window], m: Measure) -> Option<Level> {
         return None;
     }
     logs.sort_by(f64::total_cmp);
-    let median = quantile(&logs, 0.5)?;
-    let mut dev: Vec<f64> = logs.iter().map(|x| (x - median).abs()).collect();
-    dev.sort_by(f64::total_cmp);
-    let spread = 1.4826 * quantile(&dev, 0.5)?;
+    let (median, spread) = median_spread(&logs)?;
     Some(Level { median, spread })
 }
 

@@ -468,15 +468,6 @@ fn shared_tools(
     population_hours: &[f64; 24],
     cfg: &DetectConfig,
 ) -> SharedTools {
-    fn find<'w>(
-        groups: &[(u32, std::ops::Range<usize>)],
-        windows: &'w [Window],
-        a: u32,
-    ) -> &'w [Window] {
-        groups
-            .binary_search_by_key(&a, |g| g.0)
-            .map_or(&[], |i| &windows[groups[i].1.clone()])
-    }
     let mut tools = HashMap::new();
     let mut used_hours: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
     let mut used_days: HashMap<(u32, i32), Vec<u32>> = HashMap::new();
@@ -487,7 +478,7 @@ fn shared_tools(
         for (a, h) in features.tool_uses.of(client) {
             accounts += usize::from(last != Some(a));
             last = Some(a);
-            let own = find(hourly_groups, &features.hourly, a);
+            let own = windows_of(hourly_groups, &features.hourly, a);
             if let Ok(i) =
                 own.binary_search_by_key(&(h * crate::ingest::time::HOUR_MS), |w| w.start_ms)
             {
@@ -505,7 +496,7 @@ fn shared_tools(
         let mut days: Vec<(u32, i32)> = hours.iter().map(|w| (w.account, w.local_day)).collect();
         days.dedup();
         let day_windows = days.iter().filter_map(|&(a, d)| {
-            let own = find(daily_groups, &features.daily, a);
+            let own = windows_of(daily_groups, &features.daily, a);
             own.binary_search_by_key(&d, |w| w.local_day)
                 .ok()
                 .map(|i| &own[i])
@@ -553,6 +544,18 @@ fn shared_tools(
         );
     }
     (tools, used_hours, used_days)
+}
+
+/// `account`'s windows among `windows`, grouped by account as `groups` (ascending); none when
+/// it has no group.
+fn windows_of<'w>(
+    groups: &[(u32, std::ops::Range<usize>)],
+    windows: &'w [Window],
+    account: u32,
+) -> &'w [Window] {
+    groups
+        .binary_search_by_key(&account, |g| g.0)
+        .map_or(&[], |i| &windows[groups[i].1.clone()])
 }
 
 /// The shared tool `w` is judged against ([`Tool`]): `w` used one (new to the account, or as
@@ -1071,10 +1074,13 @@ fn mark_peer_days(
     let (Some(e), m) = (f.run.as_mut(), f.baseline.measure) else {
         return;
     };
-    let Ok(i) = groups.binary_search_by_key(&f.window.account, |g| g.0) else {
-        return;
+    let days = windows_of(groups, daily, f.window.account);
+    // The group's effect in the run's measure (in records for a run of exports).
+    let em = if m == Measure::Exports {
+        Measure::Records
+    } else {
+        m
     };
-    let days = &daily[groups[i].1.clone()];
     let mut object = None;
     // Heavy net of the effect: at least RUN_GATE times the median day, as in the run test.
     let heavy_net = runs::RUN_GATE * f.baseline.median;
@@ -1086,12 +1092,6 @@ fn mark_peer_days(
             if v < e.threshold {
                 return None;
             }
-            // The group's effect in the run's measure (in records for a run of exports).
-            let em = if m == Measure::Exports {
-                Measure::Records
-            } else {
-                m
-            };
             let (effect, p) = peers.effect(w, em)?;
             (v / effect.exp() < heavy_net).then_some(p.object)
         })
@@ -1271,6 +1271,8 @@ fn score_account(
         let mut best: Option<VolumeBaseline> = None;
         let mut measures = 0;
         let mut thin = false;
+        // Per measure, the peer group's busy day the window fell on, when looked up.
+        let mut peer = [None, None];
         for (mi, m) in [Measure::Records, Measure::Bytes].into_iter().enumerate() {
             let Some(v) = m.of(w).filter(|&v| v >= ctx.cfg.floor(m)) else {
                 continue;
@@ -1318,7 +1320,8 @@ fn score_account(
             // On a busy day of its peer group the day may be one of the group's: with the
             // share `s` of the group that took part, each reading `e^shift` times its usual
             // beyond the organisation's effect, P = (1 - s) P(x) + s P(x - shift).
-            if let Some((e, day)) = ctx.peers.effect(w, m) {
+            peer[mi] = ctx.peers.effect(w, m);
+            if let Some((e, day)) = peer[mi] {
                 let shift = e - busy_effect;
                 if shift > 0.0 {
                     let (q, _) = volume_probability(kind, x - shift, &tail_model, &history);
@@ -1376,9 +1379,7 @@ fn score_account(
                         .map_or(1.0, |e| e.exp()),
                     ..*b
                 });
-            f.peer_day = ctx
-                .peers
-                .effect(w, f.baseline.measure)
+            f.peer_day = peer[usize::from(f.baseline.measure == Measure::Bytes)]
                 .filter(|p| p.1.factor > f.busy_day.map_or(1.0, |b| b.factor))
                 .map(|p| p.1);
         }

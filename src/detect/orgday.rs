@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use crate::features::{Window, WindowKind};
 
 use super::runs::{poisson_sf, PERIOD_ALPHA};
-use super::tail::{log_volume, quantile};
+use super::tail::{log_volume, median_spread, quantile};
 use super::{Finding, Measure, MIN_HISTORY_DAYS};
 
 /// Fewest accounts active on a day for its effect to be estimated.
@@ -154,10 +154,7 @@ pub fn effects(
 /// median, when that is positive.
 pub fn day_effect(r: &mut [f64]) -> Option<f64> {
     r.sort_by(f64::total_cmp);
-    let median = quantile(r, 0.5)?;
-    let mut dev: Vec<f64> = r.iter().map(|x| (x - median).abs()).collect();
-    dev.sort_by(f64::total_cmp);
-    let sigma = 1.4826 * quantile(&dev, 0.5)?;
+    let (median, sigma) = median_spread(r)?;
     let se = 1.2533 * sigma / (r.len() as f64).sqrt();
     let effect = median - 2.0 * se;
     (effect > 0.0).then_some(effect)

@@ -258,6 +258,15 @@ fn mean_ranks(v: &[f64]) -> Vec<f64> {
     ranks
 }
 
+/// The median of `sorted` (ascending) and its robust spread, 1.4826 times the median absolute
+/// deviation (the standard deviation, were the values normal); `None` when empty.
+pub fn median_spread(sorted: &[f64]) -> Option<(f64, f64)> {
+    let median = quantile(sorted, 0.5)?;
+    let mut dev: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    Some((median, 1.4826 * quantile(&dev, 0.5)?))
+}
+
 /// Linear-interpolation quantile (type 7) of sorted values; `None` when empty.
 pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
