@@ -238,6 +238,9 @@ pub enum VolumeModel {
     ParetoTail,
     /// A log-normal law of daily totals ([`tail::lognormal_survival`]), for daily windows.
     LogNormal,
+    /// A normal law of the upper half of daily log totals ([`tail::upper_normal_survival`]),
+    /// for daily windows.
+    UpperNormal,
     /// The run test of heavy days ([`runs`]).
     RunTest,
     /// The test of accounts sharing a new address ([`rings`]).
@@ -249,6 +252,7 @@ impl VolumeModel {
         match self {
             VolumeModel::ParetoTail => "pareto_tail",
             VolumeModel::LogNormal => "lognormal",
+            VolumeModel::UpperNormal => "upper_normal",
             VolumeModel::RunTest => "run_test",
             VolumeModel::RingTest => "ring_test",
         }
@@ -1430,17 +1434,27 @@ fn tool_probability(
     Some((history, p, model))
 }
 
+/// A normal law of daily log totals: whether it fits a history, and its survival at `x`.
+type DayLaw = (
+    fn(&[f64]) -> bool,
+    fn(f64, &[f64]) -> Option<f64>,
+    VolumeModel,
+);
+
 /// Probability of a window's log volume `x` or more given the sorted `history` of its kind, and
 /// the model it comes from. An hour is judged by the Pareto tail of the account's busiest hours
 /// (`tail`): a single export makes an hour, and exports are heavy-tailed. A day is the total of
-/// its exports, and totals over many parts are much lighter-tailed than the parts: there the
-/// log-normal law ([`tail::lognormal_survival`]) is also asked, and the smaller probability of
-/// the two, doubled (Bonferroni, two models), is the day's. A day dominated by one export (an
-/// admin's, an integration's nightly job) widens the account's log-normal spread by itself, so
-/// such accounts stay judged by what they do. A history the law cannot describe (its largest day
-/// an outlier under the law fitted to the others, [`tail::lognormal_fits`]: an admin's
-/// occasional bulk export among ordinary days) is judged by the Pareto tail alone, which counts
-/// those precedents; that choice depends on the history only, so it needs no correction.
+/// its exports, and totals over many parts are much lighter-tailed than the parts: there two
+/// normal laws of the log volume are also asked, the log-normal of all days
+/// ([`tail::lognormal_survival`]) and the normal of the upper half
+/// ([`tail::upper_normal_survival`], whose spread the account's small days cannot widen), and
+/// the smallest probability, times the number of models asked (Bonferroni), is the day's. A day
+/// dominated by one export (an admin's, an integration's nightly job) widens the spreads by
+/// itself, so such accounts stay judged by what they do. A law that cannot describe the history
+/// (its largest day an outlier under the law fitted to the others, [`tail::lognormal_fits`],
+/// [`tail::upper_normal_fits`]: an admin's occasional bulk export among ordinary days) is not
+/// asked, and the Pareto tail, which counts those precedents, judges alone; that choice depends
+/// on the history only, so it needs no correction beyond the count of models asked.
 fn volume_probability(
     kind: WindowKind,
     x: f64,
@@ -1451,14 +1465,33 @@ fn volume_probability(
     if kind != WindowKind::Day {
         return (pareto, VolumeModel::ParetoTail);
     }
-    if !tail::lognormal_fits(history) {
-        return (pareto, VolumeModel::ParetoTail);
+    let laws: [DayLaw; 2] = [
+        (
+            tail::lognormal_fits,
+            tail::lognormal_survival,
+            VolumeModel::LogNormal,
+        ),
+        (
+            tail::upper_normal_fits,
+            tail::upper_normal_survival,
+            VolumeModel::UpperNormal,
+        ),
+    ];
+    let mut best = (pareto, VolumeModel::ParetoTail);
+    let mut asked = 1.0;
+    for (fits, survival, model) in laws {
+        if !fits(history) {
+            continue;
+        }
+        let Some(p) = survival(x, history) else {
+            continue;
+        };
+        asked += 1.0;
+        if p < best.0 {
+            best = (p, model);
+        }
     }
-    match tail::lognormal_survival(x, history) {
-        Some(ln) if ln < pareto => ((2.0 * ln).min(1.0), VolumeModel::LogNormal),
-        Some(_) => ((2.0 * pareto).min(1.0), VolumeModel::ParetoTail),
-        None => (pareto, VolumeModel::ParetoTail),
-    }
+    ((asked * best.0).min(1.0), best.1)
 }
 
 /// Other accounts' windows of the same source and kind, when there are enough of them.
@@ -2514,22 +2547,57 @@ mod tests {
         ordinary.sort_by(f64::total_cmp);
         let x = log_volume(250_000.0);
         let tail = TailModel::fit(&ordinary).unwrap();
-        // The law fits them, and it finds a 250,000-record day far rarer than the tail does.
+        // Both normal laws fit them, and they find a 250,000-record day far rarer than the tail
+        // does: the smaller of the three, times three models asked, is the day's.
         let (p, model) = volume_probability(WindowKind::Day, x, &tail, &ordinary);
-        assert_eq!(model, VolumeModel::LogNormal);
         let ln = tail::lognormal_survival(x, &ordinary).unwrap();
-        assert_eq!(p, 2.0 * ln);
-        // One earlier day of 200,000 records (an admin's export): the law no longer fits, and
-        // the tail alone, which counts that precedent, judges the day, undoubled.
+        let up = tail::upper_normal_survival(x, &ordinary).unwrap();
+        assert!(ln.max(up) < 1e-6 * tail.survival(x, &ordinary));
+        assert_eq!(p, 3.0 * ln.min(up));
+        let smaller = if ln <= up {
+            VolumeModel::LogNormal
+        } else {
+            VolumeModel::UpperNormal
+        };
+        assert_eq!(model, smaller);
+        // One earlier day of 200,000 records (an admin's export): neither law fits any more,
+        // and the tail alone, which counts that precedent, judges the day, uncorrected.
         let mut mixture = ordinary.clone();
         mixture.push(log_volume(200_000.0));
         mixture.sort_by(f64::total_cmp);
         assert!(!tail::lognormal_fits(&mixture));
+        assert!(!tail::upper_normal_fits(&mixture));
         let tail = TailModel::fit(&mixture).unwrap();
         let (p, model) = volume_probability(WindowKind::Day, x, &tail, &mixture);
         assert_eq!(model, VolumeModel::ParetoTail);
         assert_eq!(p, tail.survival(x, &mixture));
         assert!(p > 100.0 * ln, "{p} vs {ln}");
+    }
+
+    #[test]
+    fn a_day_history_with_small_days_is_judged_by_its_upper_half() {
+        // Forty days of 200-395 records and eight of 2-16 (shifts cut by midnight, weekend
+        // check-ins): the small days widen the log-normal of all days.
+        let mut history: Vec<f64> = (0..40)
+            .map(|i| log_volume(200.0 + 5.0 * f64::from(i)))
+            .chain((0..8).map(|i| log_volume(2.0 + 2.0 * f64::from(i))))
+            .collect();
+        history.sort_by(f64::total_cmp);
+        assert!(tail::lognormal_fits(&history) && tail::upper_normal_fits(&history));
+        let tail = TailModel::fit(&history).unwrap();
+        // A day of 8,000 records, twenty times the busiest.
+        let x = log_volume(8_000.0);
+        let all_days = tail::lognormal_survival(x, &history).unwrap();
+        let upper = tail::upper_normal_survival(x, &history).unwrap();
+        assert!(all_days > 1e-4, "{all_days}");
+        assert!(upper < 1e-3 * all_days, "{upper} vs {all_days}");
+        let (p, model) = volume_probability(WindowKind::Day, x, &tail, &history);
+        assert_eq!(model, VolumeModel::UpperNormal);
+        assert_eq!(p, 3.0 * upper);
+        // An hour is still judged by the Pareto tail alone.
+        let (p, model) = volume_probability(WindowKind::Hour, x, &tail, &history);
+        assert_eq!(model, VolumeModel::ParetoTail);
+        assert_eq!(p, tail.survival(x, &history));
     }
 
     #[test]

@@ -122,6 +122,53 @@ pub fn lognormal_survival(x: f64, history: &[f64]) -> Option<f64> {
     Some(t.sf((x - mean) / scale).clamp(f64::MIN_POSITIVE, 1.0))
 }
 
+/// Probability that a new value's log volume is at least `x` under a normal law fitted to the
+/// *upper half* of `sorted` (log volumes, ascending): about its median `m`, with the spread
+/// estimated from the `k` values above `m` alone; `None` with fewer than two values above it.
+///
+/// Why: an account's small days (a shift cut by midnight UTC, a weekend check-in, a day of
+/// leave begun) are a long lower tail on the log scale. The log-normal of all days
+/// ([`lognormal_survival`]) takes its spread from them too and so widens its *upper* tail,
+/// where a theft is judged: in one account of 70 days, whose busiest was 497 records and
+/// median 230, days of 2-15 records put the spread at 1.3 nats and a day of 9,572 records
+/// (19 times its busiest) at a chance of 1 in 500. Deviations above the median of a normal law
+/// are half-normal with the law's variance, so `k` of them estimate it whatever the lower tail
+/// does.
+///
+/// Method: as [`lognormal_survival`], the Bayesian predictive with `PRIOR_DAYS`
+/// pseudo-observations at spread `PRIOR_SPREAD`: a Student t with `nu = PRIOR_DAYS + k` degrees
+/// of freedom (the centre is not fitted from the deviations), location `m`, and scale
+/// `s * sqrt(1 + pi / (2 n))`, where `s^2 = (PRIOR_DAYS * PRIOR_SPREAD^2 + sum d^2) / nu` and
+/// `pi s^2 / (2 n)` is the variance of the median of `n` normal values.
+pub fn upper_normal_survival(x: f64, sorted: &[f64]) -> Option<f64> {
+    let m = quantile(sorted, 0.5)?;
+    let upper = &sorted[sorted.partition_point(|&v| v <= m)..];
+    if upper.len() < 2 {
+        return None;
+    }
+    let ss: f64 = upper.iter().map(|v| (v - m).powi(2)).sum();
+    let nu = PRIOR_DAYS + upper.len() as f64;
+    let var = (PRIOR_DAYS * PRIOR_SPREAD * PRIOR_SPREAD + ss) / nu;
+    let scale = (var * (1.0 + std::f64::consts::FRAC_PI_2 / sorted.len() as f64)).sqrt();
+    let t = StudentsT::new(0.0, 1.0, nu).ok()?;
+    Some(t.sf((x - m) / scale).clamp(f64::MIN_POSITIVE, 1.0))
+}
+
+/// Whether the upper-half normal ([`upper_normal_survival`]) is consistent with `sorted` (log
+/// volumes, ascending): its largest value, judged against the others, is not an outlier at
+/// [`LOGNORMAL_REJECT`] after the Bonferroni factor of the values above the median (the largest
+/// of those). As [`lognormal_fits`], for a history that already holds a day far beyond the law.
+pub fn upper_normal_fits(sorted: &[f64]) -> bool {
+    let n = sorted.len();
+    if n < 3 {
+        return true;
+    }
+    let median = quantile(sorted, 0.5).unwrap_or(sorted[n / 2]);
+    let upper = n - sorted.partition_point(|&v| v <= median);
+    upper_normal_survival(sorted[n - 1], &sorted[..n - 1])
+        .is_none_or(|p| p * upper.max(1) as f64 >= LOGNORMAL_REJECT)
+}
+
 /// Significance at which a history's largest value rejects the log-normal law
 /// ([`lognormal_fits`]).
 pub const LOGNORMAL_REJECT: f64 = 0.01;
@@ -301,6 +348,42 @@ mod tests {
         assert!(!lognormal_fits(&mixture));
         // Too short to judge.
         assert!(lognormal_fits(&[0.0, 10.0]));
+    }
+
+    #[test]
+    fn the_upper_half_normal_takes_its_spread_from_the_values_above_the_median() {
+        // Two small values below eight ordinary ones (log scale). Median 4.45; above it 4.5,
+        // 4.6, 4.8, 5.0, 5.1, deviations summing in squares to 0.8725; nu = 1 + 5 = 6, variance
+        // (1 + 0.8725) / 6 = 0.312083, scale sqrt(0.312083 * (1 + pi / 20)) = 0.600920. At 8.0,
+        // t = 5.9076 on 6 degrees of freedom: survival 5.231e-4 (scipy.stats.t.sf).
+        let h = [0.5, 1.0, 4.0, 4.2, 4.4, 4.5, 4.6, 4.8, 5.0, 5.1];
+        let p = upper_normal_survival(8.0, &h).unwrap();
+        assert!((p - 5.231e-4).abs() < 1e-6, "{p}");
+        // The law of all ten: mean 3.81, sum of squares 24.549, nu = 10, scale
+        // sqrt(2.5549 * 1.1) = 1.676422: t = 2.4994, survival 0.01574. The two small values
+        // widen its upper tail thirty-fold.
+        let all = lognormal_survival(8.0, &h).unwrap();
+        assert!((all - 0.01574).abs() < 1e-5, "{all}");
+        // Fewer than two values above the median: no estimate.
+        assert_eq!(upper_normal_survival(8.0, &[1.0, 2.0, 3.0]), None);
+        assert!(upper_normal_survival(8.0, &[1.0, 2.0, 3.0, 4.0]).is_some());
+    }
+
+    #[test]
+    fn a_history_whose_largest_day_is_an_outlier_rejects_the_upper_half_normal() {
+        // Without it, the nine values above have median 4.4 and above it 4.5-4.8, whose
+        // deviations 0.1-0.4 sum in squares to 0.3: nu = 5, scale sqrt(0.26 * (1 + pi / 18)) =
+        // 0.552597. 5.1 is t = 1.2667: survival 0.1305 (scipy.stats.t.sf), times the 5 values
+        // above the median of all ten: 0.65, the law fits.
+        let fits = [4.0, 4.1, 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 5.1];
+        let p = upper_normal_survival(5.1, &fits[..9]).unwrap();
+        assert!((p - 0.1305).abs() < 1e-4, "{p}");
+        assert!(upper_normal_fits(&fits));
+        // 12.0 instead is t = 13.75: survival about 2e-5, times 5 below 0.01: rejected.
+        let mut outlier = fits;
+        outlier[9] = 12.0;
+        assert!(!upper_normal_fits(&outlier));
+        assert!(upper_normal_fits(&[0.0, 10.0]));
     }
 
     fn sorted(v: &[f64]) -> Vec<f64> {
