@@ -129,9 +129,10 @@ pub fn lognormal_survival(x: f64, history: &[f64]) -> Option<f64> {
 /// Why: an account's small days (a shift cut by midnight UTC, a weekend check-in, a day of
 /// leave begun) are a long lower tail on the log scale. The log-normal of all days
 /// ([`lognormal_survival`]) takes its spread from them too and so widens its *upper* tail,
-/// where a theft is judged: in one account of 70 days, whose busiest was 497 records and
+/// where a theft is judged: in one account of 70 days, whose busiest was 793 records and
 /// median 230, days of 2-15 records put the spread at 1.3 nats and a day of 9,572 records
-/// (19 times its busiest) at a chance of 1 in 500. Deviations above the median of a normal law
+/// (12 times its busiest) at a chance of about 1 in 1,500 (7e-10 under the upper half).
+/// Deviations above the median of a normal law
 /// are half-normal with the law's variance, so `k` of them estimate it whatever the lower tail
 /// does.
 ///
