@@ -115,11 +115,31 @@ pub fn lognormal_survival(x: f64, history: &[f64]) -> Option<f64> {
     let nf = n as f64;
     let mean = history.iter().sum::<f64>() / nf;
     let ss: f64 = history.iter().map(|h| (h - mean).powi(2)).sum();
-    let nu = PRIOR_DAYS + nf - 1.0;
+    normal_predictive_sf(x, mean, ss, nf - 1.0, 1.0 + 1.0 / nf)
+}
+
+/// Survival at `x` of the predictive of a normal law about `centre` whose squared deviations sum
+/// to `ss` over `dof` degrees of freedom, with the prior of `PRIOR_DAYS` pseudo-observations at
+/// spread `PRIOR_SPREAD`: a Student t with `nu = PRIOR_DAYS + dof` degrees of freedom and scale
+/// `sqrt(var * inflation)`, `var = (PRIOR_DAYS * PRIOR_SPREAD^2 + ss) / nu`, `inflation` the
+/// new value's variance over the law's (1 plus the centre's share).
+fn normal_predictive_sf(x: f64, centre: f64, ss: f64, dof: f64, inflation: f64) -> Option<f64> {
+    let nu = PRIOR_DAYS + dof;
     let var = (PRIOR_DAYS * PRIOR_SPREAD * PRIOR_SPREAD + ss) / nu;
-    let scale = (var * (1.0 + 1.0 / nf)).sqrt();
+    let scale = (var * inflation).sqrt();
     let t = StudentsT::new(0.0, 1.0, nu).ok()?;
-    Some(t.sf((x - mean) / scale).clamp(f64::MIN_POSITIVE, 1.0))
+    Some(t.sf((x - centre) / scale).clamp(f64::MIN_POSITIVE, 1.0))
+}
+
+/// Whether `sorted`'s largest value, judged by `survival` against the others, is no outlier at
+/// [`LOGNORMAL_REJECT`] after the Bonferroni factor `factor` (how many values it is the largest
+/// of). Histories of fewer than three values fit.
+fn largest_fits(sorted: &[f64], survival: fn(f64, &[f64]) -> Option<f64>, factor: usize) -> bool {
+    let n = sorted.len();
+    if n < 3 {
+        return true;
+    }
+    survival(sorted[n - 1], &sorted[..n - 1]).is_none_or(|p| p * factor as f64 >= LOGNORMAL_REJECT)
 }
 
 /// Probability that a new value's log volume is at least `x` under a normal law fitted to the
@@ -148,11 +168,8 @@ pub fn upper_normal_survival(x: f64, sorted: &[f64]) -> Option<f64> {
         return None;
     }
     let ss: f64 = upper.iter().map(|v| (v - m).powi(2)).sum();
-    let nu = PRIOR_DAYS + upper.len() as f64;
-    let var = (PRIOR_DAYS * PRIOR_SPREAD * PRIOR_SPREAD + ss) / nu;
-    let scale = (var * (1.0 + std::f64::consts::FRAC_PI_2 / sorted.len() as f64)).sqrt();
-    let t = StudentsT::new(0.0, 1.0, nu).ok()?;
-    Some(t.sf((x - m) / scale).clamp(f64::MIN_POSITIVE, 1.0))
+    let inflation = 1.0 + std::f64::consts::FRAC_PI_2 / sorted.len() as f64;
+    normal_predictive_sf(x, m, ss, upper.len() as f64, inflation)
 }
 
 /// Whether the upper-half normal ([`upper_normal_survival`]) is consistent with `sorted` (log
@@ -160,14 +177,10 @@ pub fn upper_normal_survival(x: f64, sorted: &[f64]) -> Option<f64> {
 /// [`LOGNORMAL_REJECT`] after the Bonferroni factor of the values above the median (the largest
 /// of those). As [`lognormal_fits`], for a history that already holds a day far beyond the law.
 pub fn upper_normal_fits(sorted: &[f64]) -> bool {
-    let n = sorted.len();
-    if n < 3 {
-        return true;
-    }
-    let median = quantile(sorted, 0.5).unwrap_or(sorted[n / 2]);
-    let upper = n - sorted.partition_point(|&v| v <= median);
-    upper_normal_survival(sorted[n - 1], &sorted[..n - 1])
-        .is_none_or(|p| p * upper.max(1) as f64 >= LOGNORMAL_REJECT)
+    let upper = quantile(sorted, 0.5).map_or(0, |median| {
+        sorted.len() - sorted.partition_point(|&v| v <= median)
+    });
+    largest_fits(sorted, upper_normal_survival, upper.max(1))
 }
 
 /// Significance at which a history's largest value rejects the log-normal law
@@ -182,12 +195,7 @@ pub const LOGNORMAL_REJECT: f64 = 0.01;
 /// impossible under it; such accounts are judged by the Pareto tail alone, which counts their
 /// precedents. Histories of fewer than three values fit.
 pub fn lognormal_fits(sorted: &[f64]) -> bool {
-    let n = sorted.len();
-    if n < 3 {
-        return true;
-    }
-    lognormal_survival(sorted[n - 1], &sorted[..n - 1])
-        .is_none_or(|p| p * n as f64 >= LOGNORMAL_REJECT)
+    largest_fits(sorted, lognormal_survival, sorted.len())
 }
 
 /// Share of the smallest values an exponential rate is estimated from; the rest are censored,
