@@ -66,6 +66,13 @@ pub const MIN_HISTORY_HOURS: usize = 24;
 pub const NEW_OBJECTS_CAP: f64 = 4.0;
 /// The alert line when the run has too few scored windows to estimate its null tail.
 pub const FIXED_HIGH: f64 = 7.0;
+/// The second tier of the volume gate: a window whose content reaches only this (one chance in a
+/// hundred) is a finding when the whole window scores [`SOFT_MARGIN`] above the alert line
+/// ([`Detection::soft`]).
+pub const SOFT_GATE: f64 = VOLUME_GATE - 1.0;
+/// How far above the alert line a window with content under [`VOLUME_GATE`] (and at least
+/// [`SOFT_GATE`]) must score to be a finding: a hundred times rarer than the line.
+pub const SOFT_MARGIN: f64 = 2.0;
 /// Share of scored windows, the highest, whose scores estimate the null tail: the first
 /// threshold tried ([`AlertLine::estimate`]).
 pub const NULL_TAIL_SHARE: f64 = 0.05;
@@ -605,6 +612,10 @@ pub struct Unscored {
 pub struct Detection {
     /// Findings at or above the volume gate, ordered by (account, kind, start).
     pub findings: Vec<Finding>,
+    /// Windows whose content ([`content`]) reached [`SOFT_GATE`] but not [`VOLUME_GATE`]: they
+    /// become findings when they score [`SOFT_MARGIN`] above the alert line, which is known only
+    /// once every window is scored ([`admits_soft`]).
+    pub soft: Vec<Finding>,
     /// Windows examined (hourly and daily).
     pub windows: usize,
     /// Windows that reached the bulk floor and were scored.
@@ -1039,6 +1050,13 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     ));
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
     let (high, run_high) = (out.line.high, out.line.run_high);
+    out.findings.extend(
+        hours
+            .soft
+            .into_iter()
+            .chain(days.soft)
+            .filter(|f| admits_soft(f, high)),
+    );
     out.findings.retain_mut(|f| {
         // Runs and rings are probabilities with their own line.
         let line = if f.window.kind == WindowKind::Run || f.ring.is_some() {
@@ -1144,6 +1162,7 @@ fn score_all(jobs: &[(u32, &[Window])], ctx: &Context<'_>) -> (Detection, Vec<f6
     let mut scores = Vec::new();
     for (part, part_scores) in score_in_parallel(jobs, ctx) {
         all.findings.extend(part.findings);
+        all.soft.extend(part.soft);
         all.scored += part.scored;
         all.unscored.extend(part.unscored);
         all.thin.extend(part.thin);
@@ -1216,9 +1235,40 @@ fn min_history(kind: WindowKind) -> usize {
     }
 }
 
+/// What a finding read that was unusual: the contributions of its volume and new objects, which
+/// the volume gate is applied to; the other factors (hour, address, client, dormancy, breadth)
+/// are context.
+fn content(f: &Finding) -> f64 {
+    f.reasons
+        .iter()
+        .filter(|r| matches!(r.factor, Factor::Volume | Factor::NewObjects))
+        .map(|r| r.contribution)
+        .sum()
+}
+
+/// Whether a window held back at the second tier of the volume gate ([`Detection::soft`]: its
+/// content at least [`SOFT_GATE`], under [`VOLUME_GATE`]) is a finding under the alert line
+/// `high`: when its score is at least `high + SOFT_MARGIN`.
+///
+/// Why two tiers. The gate keeps context from alerting on its own: a traveller at an odd hour on
+/// a new laptop reads what they always read, and however unusual the hour, address and client,
+/// that is no theft. But a theft need not read more than the account's own rarest windows: an
+/// off-hours export by an account whose quarter-end exports were as large is only a 1-in-180
+/// volume (2.25; seed 6 of the independent generator), though from an address and a client new
+/// to it, at an hour it never works (7.2 in all, against a line of 4.7). Content of one chance in
+/// a hundred is no alert alone, so such a window must score a hundred times rarer than the line.
+/// The line is fitted to the scores of all windows, the gated ones included, so the ordinary
+/// windows expected that far above it are `exp(-2 rate)` of the budget: a twentieth of it at
+/// most, at the null tails' fitted rates (1.5 to 7.6 per point on the tenants measured).
+fn admits_soft(f: &Finding, high: f64) -> bool {
+    let c = content(f);
+    (SOFT_GATE..VOLUME_GATE).contains(&c) && f.score >= high + SOFT_MARGIN
+}
+
 /// Scores one account's windows of one kind: every window that reaches the bulk floor gets a
 /// score (pushed to `scores`, the run's empirical null); those whose *content* (volume and new
-/// objects) reaches [`VOLUME_GATE`] become findings.
+/// objects, [`content`]) reaches [`VOLUME_GATE`] become findings, and those whose content
+/// reaches [`SOFT_GATE`] are kept aside ([`Detection::soft`]) for [`admits_soft`].
 fn score_account(
     account: u32,
     windows: &[Window],
@@ -1388,14 +1438,11 @@ fn score_account(
                 .map(|p| p.1);
         }
         scores.push(f.score);
-        let gate: f64 = f
-            .reasons
-            .iter()
-            .filter(|r| matches!(r.factor, Factor::Volume | Factor::NewObjects))
-            .map(|r| r.contribution)
-            .sum();
+        let gate = content(&f);
         if gate >= VOLUME_GATE {
             out.findings.push(f);
+        } else if gate >= SOFT_GATE {
+            out.soft.push(f);
         }
     }
     if unscored > 0 {
@@ -2513,6 +2560,68 @@ mod tests {
             .collect();
         assert_eq!(run_incidents.len(), 1);
         assert_eq!(run_incidents[0].findings.len(), 1);
+    }
+
+    #[test]
+    fn content_under_the_gate_is_a_finding_only_far_above_the_line() {
+        // An off-hours export as seed 6's isla.davies2 (independent generator): its volume only
+        // a 1-in-178 chance (2.25) for an account whose quarter-end exports were as large, at an
+        // hour it never works (2.00), from a new address (1.50) with a new client (1.48).
+        let with = |reasons: &[(Factor, f64)]| Finding {
+            score: reasons.iter().map(|r| r.1).sum(),
+            reasons: reasons
+                .iter()
+                .map(|&(factor, contribution)| Reason {
+                    factor,
+                    contribution,
+                    observed: 0.0,
+                    typical: 0.0,
+                })
+                .collect(),
+            window: window(2),
+            severity: Severity::Low,
+            baseline: VolumeBaseline {
+                scope: Scope::Account,
+                measure: Measure::Records,
+                windows: 500,
+                median: 100.0,
+                p99: 1_000.0,
+                tail_probability: 5.6e-3,
+                model: VolumeModel::ParetoTail,
+            },
+            hour_rate: None,
+            run: None,
+            ring: None,
+            busy_day: None,
+            peer_day: None,
+            off_hours_precedent: None,
+        };
+        let context = [
+            (Factor::OffHours, 2.0),
+            (Factor::NewIp, 1.5),
+            (Factor::NewClient, 1.48),
+        ];
+        let export = with(&[&[(Factor::Volume, 2.25)][..], &context].concat());
+        assert!((content(&export) - 2.25).abs() < 1e-12);
+        assert!((export.score - 7.23).abs() < 1e-9);
+        // Seed 6's line was 4.70: 7.23 is at least 4.70 + 2, so it is a finding; under a line
+        // of 5.5 (7.5 needed) it is not.
+        assert!(admits_soft(&export, 4.70));
+        assert!(!admits_soft(&export, 5.5));
+        // Content of 1.9 (under the second tier) is never a finding, whatever the context.
+        let ordinary = with(&[&[(Factor::Volume, 1.9)][..], &context].concat());
+        assert!(!admits_soft(&ordinary, 0.0));
+        // New objects count as content: 1.2 + 1.0 reaches the tier.
+        let new_objects = with(&[
+            (Factor::Volume, 1.2),
+            (Factor::NewObjects, 1.0),
+            (Factor::NewIp, 5.0),
+        ]);
+        assert!((content(&new_objects) - 2.2).abs() < 1e-12);
+        assert!(admits_soft(&new_objects, 5.1) && !admits_soft(&new_objects, 5.3));
+        // Content at the volume gate is a finding already, not one of the second tier.
+        let bulk = with(&[&[(Factor::Volume, 3.0)][..], &context].concat());
+        assert!(!admits_soft(&bulk, 0.0));
     }
 
     #[test]
