@@ -959,15 +959,51 @@ fn groups_tested(e: &crate::detect::rings::RingEvidence) -> String {
     } else {
         "that no account of the organisation uses routinely"
     };
+    let times = if (e.multiplicity - e.multiplicity.round()).abs() < 1e-6 {
+        format!("{:.0}", e.multiplicity)
+    } else {
+        format!("{:.1}", e.multiplicity)
+    };
+    let rank = match e.rank {
+        1 => "most surprising".to_owned(),
+        r => format!("{} most surprising", ordinal(r)),
+    };
     format!(
-        "counted {} times: {} of the {} group(s) in this run are at addresses {kind}",
-        e.multiplicity, e.family, e.groups
+        "counted {times} times: {} of the {} group(s) in this run are at addresses {kind}, and it is the {rank} of them (Holm)",
+        e.family, e.groups
     )
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, `12th`, `13th`, `21st`, ...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordinals() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111]
+            .into_iter()
+            .map(ordinal)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
+                "101st", "111th"
+            ]
+        );
+    }
 
     #[test]
     fn numbers_for_people() {

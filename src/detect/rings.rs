@@ -15,16 +15,17 @@
 //! suit them, not when their owners do. If the members' hours were ordinary, the `2k` values
 //! would be independent and at least uniform, so Fisher's statistic `X = -2 sum (ln p_i +
 //! ln q_i)` is at most chi-square with `4k` degrees of freedom; `P(chi2_4k >= X)` (combined
-//! with the client's, below), times the Bonferroni factor, is the group's probability and
+//! with the client's, below), corrected for the groups formed (below), is the group's probability and
 //! `-log10` of it its score.
 //!
-//! The Bonferroni factor counts the groups by the kind of address. Where an organisation's
+//! The correction for the groups formed counts them by the kind of address. Where an organisation's
 //! staff reach the platform through pooled egress addresses (a VPN pool, a carrier's NAT), the
 //! addresses rotate and groups form every day, all at addresses that other accounts use
 //! routinely ([`crate::features::Features::routine_ips`]); an attacker's host is used by no
 //! account of the organisation routinely. The groups are split into those two families, each
-//! tested at half the error rate (Bonferroni within each: the factor is twice the family's
-//! size; the family's size alone when only one kind was formed). Which family a group falls in
+//! tested at half the error rate, with Holm's step-down correction within each ([`holm`]: the
+//! most surprising of a family's `m` groups is multiplied by twice `m`, the next by twice
+//! `m - 1`, and so on; without the doubling when only one kind was formed). Which family a group falls in
 //! depends on how the organisation uses the address elsewhere, not on the members' hours or
 //! clients, so under the null it leaves the group's probability as it was (stratified or
 //! "independent" filtering: R. Bourgon, R. Gentleman, W. Huber, "Independent filtering
@@ -82,10 +83,13 @@ pub struct RingEvidence {
     pub routine_address: bool,
     /// Groups formed in the run at addresses of the same kind (routine or not) as this one's.
     pub family: usize,
-    /// The Bonferroni factor: `family`, doubled when groups of both kinds were formed.
-    pub multiplicity: usize,
-    /// The group's probability, before the Bonferroni factor: Fisher's combination of
-    /// `hours_p` and `client_p`.
+    /// This group's place in its family by `fisher_p`, 1 for the most surprising ([`holm`]).
+    pub rank: usize,
+    /// The factor the group's probability was multiplied by ([`holm`]): `family - rank + 1`,
+    /// doubled when groups of both kinds were formed (or a more surprising group's, when larger).
+    pub multiplicity: f64,
+    /// The group's probability, before the factor: Fisher's combination of `hours_p` and
+    /// `client_p`.
     pub fisher_p: f64,
     /// Fisher's combination of the members' volume and hour-of-day tails.
     pub hours_p: f64,
@@ -245,6 +249,56 @@ fn combine(a: f64, b: f64) -> f64 {
     (t * (1.0 - t.ln())).min(1.0)
 }
 
+/// A ring group's probabilities, before the correction for the groups formed.
+struct Tested {
+    ip: u32,
+    /// Members as (index in `groups`, window index of its largest hour in the group).
+    members: Vec<(usize, usize)>,
+    with_client: usize,
+    client_rate: f64,
+    /// Per member, the volume's and the hour of day's tail probabilities.
+    ps: Vec<(f64, f64)>,
+    hours_p: f64,
+    client_p: f64,
+    fisher_p: f64,
+}
+
+/// Holm's step-down correction of the groups' probabilities within each family (addresses
+/// some account uses routinely, or none): per group, its rank in its family by `fisher_p`
+/// (1 the smallest; ties in the order given), the family's size, and its corrected probability
+/// `max over ranks j <= its own of min(1, c (m - j + 1) p_(j))`, `m` the family's size and `c`
+/// 2 when `both` families were formed (each at half the error rate), else 1.
+///
+/// Holm's procedure controls the chance of any false ring at the level the line sets, as
+/// Bonferroni's factor `c m` does, under any dependence between the groups, and is never less
+/// powerful: the most surprising group is multiplied by `c m` as before, the next by
+/// `c (m - 1)`, and so on. On a tenant where several rings are found, the weakest is no longer
+/// weighed against the others as if they, too, might be chance. (S. Holm, "A simple
+/// sequentially rejective multiple test procedure", Scandinavian Journal of Statistics 6(2),
+/// 1979.)
+fn holm(
+    tested: &[Tested],
+    routine: impl Fn(&Tested) -> bool,
+    both: bool,
+) -> Vec<(usize, usize, f64)> {
+    let c = if both { 2.0 } else { 1.0 };
+    let mut out = vec![(0, 0, 1.0); tested.len()];
+    for kind in [false, true] {
+        let mut family: Vec<usize> = (0..tested.len())
+            .filter(|&i| routine(&tested[i]) == kind)
+            .collect();
+        family.sort_by(|&a, &b| tested[a].fisher_p.total_cmp(&tested[b].fisher_p));
+        let m = family.len();
+        let mut running: f64 = 0.0;
+        for (j, &i) in family.iter().enumerate() {
+            let factor = c * (m - j) as f64;
+            running = running.max((factor * tested[i].fisher_p).min(1.0));
+            out[i] = (j + 1, m, running);
+        }
+    }
+    out
+}
+
 /// Ring findings over all accounts' hourly windows; `groups` gives each account's range of
 /// `hourly` (windows of one account contiguous, in time order). Scores are final; severities are
 /// set later. Output in (account, start) order.
@@ -325,18 +379,11 @@ pub fn find(
     let n_groups = found.len();
     let is_routine = |ip: u32| routine_ips.contains(ip);
     let n_routine = found.iter().filter(|g| is_routine(g.0)).count();
-    let multiplicity = |routine: bool| {
-        let family = if routine {
-            n_routine
-        } else {
-            n_groups - n_routine
-        };
-        let both = n_routine > 0 && n_routine < n_groups;
-        (family, if both { 2 * family } else { family })
-    };
-    let mut out = Vec::new();
+    let both = n_routine > 0 && n_routine < n_groups;
+    // Each group's probabilities: per member, the volume's tail and the hour of day's; the
+    // hours' and the client's combined.
+    let mut tested = Vec::with_capacity(found.len());
     for (ip, members, with_client, client_rate) in found {
-        // Per member: the volume's tail and the hour of day's.
         let ps: Vec<(f64, f64)> = members
             .iter()
             .map(|&(g, w)| {
@@ -366,9 +413,32 @@ pub fn find(
             fisher_p,
             "ring group"
         );
+        tested.push(Tested {
+            ip,
+            members,
+            with_client,
+            client_rate,
+            ps,
+            hours_p,
+            client_p,
+            fisher_p,
+        });
+    }
+    let adjusted = holm(&tested, |t| is_routine(t.ip), both);
+    let mut out = Vec::new();
+    for (t, (rank, family, p)) in tested.into_iter().zip(adjusted) {
+        let Tested {
+            ip,
+            members,
+            with_client,
+            client_rate,
+            ps,
+            hours_p,
+            client_p,
+            fisher_p,
+        } = t;
         let routine_address = is_routine(ip);
-        let (family, multiplicity) = multiplicity(routine_address);
-        let p = (fisher_p * multiplicity as f64).min(1.0);
+        let multiplicity = p / fisher_p.max(f64::MIN_POSITIVE);
         let score = -p.max(f64::MIN_POSITIVE).log10();
         if score < VOLUME_GATE {
             continue;
@@ -404,6 +474,7 @@ pub fn find(
                     groups: n_groups,
                     routine_address,
                     family,
+                    rank,
                     multiplicity,
                     fisher_p,
                     hours_p,
@@ -471,7 +542,7 @@ mod tests {
         // (hour 1300 + a: 4, 5 or 6 o'clock) is one it never works at otherwise (its 50 other
         // hours are all at 0 o'clock): q = (0 + 1) / (50 + 1) = 1/51 each. Fisher: X = -2 * 6 *
         // ln(1/51) = 12 ln 51; with 12 degrees of freedom P(chi2 >= X) = e^(-X/2) sum_{j<6}
-        // (X/2)^j / j!. One group, so no Bonferroni factor.
+        // (X/2)^j / j!. One group, so no correction for others.
         let f = tenant(3, |a| 1300 + i64::from(a), 500);
         assert_eq!(f.len(), 3);
         let half = 6.0 * 51f64.ln();
@@ -538,7 +609,10 @@ mod tests {
         let f = ring_among_pool_groups(9, &[]);
         assert_eq!(f.len(), 3);
         let e = f[0].ring.as_ref().unwrap();
-        assert_eq!((e.groups, e.family, e.multiplicity), (10, 10, 10));
+        assert_eq!(
+            (e.groups, e.family, e.rank, e.multiplicity),
+            (10, 10, 1, 10.0)
+        );
         assert!(!e.routine_address);
         assert!(
             (f[0].score + (10.0 * p).log10()).abs() < 1e-9,
@@ -551,7 +625,10 @@ mod tests {
         let f = ring_among_pool_groups(9, &pools);
         assert_eq!(f.len(), 3);
         let e = f[0].ring.as_ref().unwrap();
-        assert_eq!((e.groups, e.family, e.multiplicity), (10, 1, 2));
+        assert_eq!(
+            (e.groups, e.family, e.rank, e.multiplicity),
+            (10, 1, 1, 2.0)
+        );
         assert!(
             (f[0].score + (2.0 * p).log10()).abs() < 1e-9,
             "{}",
@@ -562,7 +639,44 @@ mod tests {
         all.insert(0, IP);
         let e = ring_among_pool_groups(9, &all)[0].ring.clone().unwrap();
         assert!(e.routine_address);
-        assert_eq!((e.groups, e.family, e.multiplicity), (10, 10, 10));
+        assert_eq!(
+            (e.groups, e.family, e.rank, e.multiplicity),
+            (10, 10, 1, 10.0)
+        );
+    }
+
+    #[test]
+    fn holm_steps_down_within_each_family() {
+        let group = |ip: u32, fisher_p: f64| Tested {
+            ip,
+            members: Vec::new(),
+            with_client: 0,
+            client_rate: 0.0,
+            ps: Vec::new(),
+            hours_p: fisher_p,
+            client_p: 1.0,
+            fisher_p,
+        };
+        // Three groups at unknown addresses (1-3) and one at a routine one (9): two families,
+        // each at half the error rate. By hand: 2 x 3 x 1e-6 = 6e-6; 2 x 2 x 4e-6 = 1.6e-5;
+        // 2 x 1 x 1e-5 = 2e-5 (Bonferroni gave each 2 x 3); the routine one 2 x 1 x 0.5 = 1.
+        let tested = [
+            group(2, 4e-6),
+            group(9, 0.5),
+            group(1, 1e-6),
+            group(3, 1e-5),
+        ];
+        let got = holm(&tested, |t| t.ip == 9, true);
+        let want = [(2, 3, 1.6e-5), (1, 1, 1.0), (1, 3, 6e-6), (3, 3, 2e-5)];
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!((g.0, g.1), (w.0, w.1));
+            assert!((g.2 - w.2).abs() < 1e-18, "{g:?} vs {w:?}");
+        }
+        // Step-down never lets a weaker group score above a stronger one: 2 x 1e-6 = 2e-6 for the
+        // first of two in one family; the second's own 1 x 1.5e-6 is smaller, so it takes 2e-6.
+        let got = holm(&[group(1, 1.5e-6), group(2, 1e-6)], |_| false, false);
+        assert_eq!((got[1].0, got[0].0), (1, 2));
+        assert!((got[1].2 - 2e-6).abs() < 1e-18 && (got[0].2 - 2e-6).abs() < 1e-18);
     }
 
     #[test]
