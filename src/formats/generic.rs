@@ -361,6 +361,23 @@ mod tests {
     }
 
     #[test]
+    fn a_jsonl_file_whose_first_object_has_neither_field_is_not_this_format() {
+        let good = "{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account\":\"a\",\"records\":3}\n";
+        // An empty object first (proptest found it): the file is skipped with the reason.
+        let (_, rep, _, res) = run(&format!("{{}}\n{good}"), &ColumnMap::default(), true);
+        let err = res.unwrap_err();
+        assert!(
+            err.contains("the first record has no \"timestamp\" or \"account\" field"),
+            "{err}"
+        );
+        assert_eq!(rep.rows_used, 0);
+        // Blank lines and a line that is not JSON are not the first object: the good line is.
+        let (_, rep, rej, res) = run(&format!("\n[1,\n{good}"), &ColumnMap::default(), true);
+        assert!(res.is_ok());
+        assert_eq!((rep.rows_read, rep.rows_used, rej.len()), (2, 1, 1));
+    }
+
+    #[test]
     fn counts() {
         assert_eq!(parse_count(""), Ok(None));
         assert_eq!(parse_count(" 42 "), Ok(Some(42)));
@@ -390,9 +407,17 @@ mod tests {
                 text.push('\n');
             }
             text.push_str("{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account\":\"a\",\"records\":3}\n");
-            let (t, rep, rej, _) = run(&text, &ColumnMap::default(), true);
+            let (t, rep, rej, res) = run(&text, &ColumnMap::default(), true);
             crate::formats::common::testing::reconciles(&t, &rep, &rej)?;
-            proptest::prop_assert!(rep.rows_used >= 1, "the good last line is used");
+            // Unless the first object has neither field, which makes the file not this format
+            // (skipped whole with that reason; `{}` is such an object), the good last line is used.
+            match res {
+                Err(e) => {
+                    proptest::prop_assert!(e.contains("the first record has no"), "{}", e);
+                    proptest::prop_assert_eq!(rep.rows_used, 0);
+                }
+                Ok(()) => proptest::prop_assert!(rep.rows_used >= 1, "the good last line is used"),
+            }
         }
 
         #[test]
