@@ -426,26 +426,16 @@ pub fn find(
     }
     let adjusted = holm(&tested, |t| is_routine(t.ip), both);
     let mut out = Vec::new();
-    for (t, (rank, family, p)) in tested.into_iter().zip(adjusted) {
-        let Tested {
-            ip,
-            members,
-            with_client,
-            client_rate,
-            ps,
-            hours_p,
-            client_p,
-            fisher_p,
-        } = t;
-        let routine_address = is_routine(ip);
-        let multiplicity = p / fisher_p.max(f64::MIN_POSITIVE);
+    for (t, (rank, family, p)) in tested.iter().zip(adjusted) {
+        let routine_address = is_routine(t.ip);
+        let multiplicity = p / t.fisher_p.max(f64::MIN_POSITIVE);
         let score = -p.max(f64::MIN_POSITIVE).log10();
         if score < VOLUME_GATE {
             continue;
         }
-        let mut accounts: Vec<u32> = members.iter().map(|&(g, _)| groups[g].0).collect();
+        let mut accounts: Vec<u32> = t.members.iter().map(|&(g, _)| groups[g].0).collect();
         accounts.sort_unstable();
-        for (&(g, w), &(member_p, hour_p)) in members.iter().zip(&ps) {
+        for (&(g, w), &(member_p, hour_p)) in t.members.iter().zip(&t.ps) {
             let h = histories[g].as_ref().expect("built for members");
             out.push(Finding {
                 window: hourly[w].clone(),
@@ -469,18 +459,18 @@ pub fn find(
                 }],
                 run: None,
                 ring: Some(RingEvidence {
-                    ip,
+                    ip: t.ip,
                     members: accounts.clone(),
                     groups: n_groups,
                     routine_address,
                     family,
                     rank,
                     multiplicity,
-                    fisher_p,
-                    hours_p,
-                    with_client,
-                    client_rate,
-                    client_p,
+                    fisher_p: t.fisher_p,
+                    hours_p: t.hours_p,
+                    with_client: t.with_client,
+                    client_rate: t.client_rate,
+                    client_p: t.client_p,
                     member_p,
                     hour_p,
                     hours: h.sorted.len(),
