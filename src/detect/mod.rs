@@ -614,7 +614,8 @@ pub struct Detection {
     pub findings: Vec<Finding>,
     /// Windows whose content ([`content`]) reached [`SOFT_GATE`] but not [`VOLUME_GATE`]: they
     /// become findings when they score [`SOFT_MARGIN`] above the alert line, which is known only
-    /// once every window is scored ([`admits_soft`]).
+    /// once every window is scored ([`admits_soft`]). Filled while scoring; empty in the result
+    /// of [`detect`], whose `findings` hold those admitted.
     pub soft: Vec<Finding>,
     /// Windows examined (hourly and daily).
     pub windows: usize,

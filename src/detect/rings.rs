@@ -252,6 +252,8 @@ fn combine(a: f64, b: f64) -> f64 {
 /// A ring group's probabilities, before the correction for the groups formed.
 struct Tested {
     ip: u32,
+    /// Some account of the organisation uses the address routinely: the group's family.
+    routine: bool,
     /// Members as (index in `groups`, window index of its largest hour in the group).
     members: Vec<(usize, usize)>,
     with_client: usize,
@@ -263,11 +265,11 @@ struct Tested {
     fisher_p: f64,
 }
 
-/// Holm's step-down correction of the groups' probabilities within each family (addresses
-/// some account uses routinely, or none): per group, its rank in its family by `fisher_p`
-/// (1 the smallest; ties in the order given), the family's size, and its corrected probability
-/// `max over ranks j <= its own of min(1, c (m - j + 1) p_(j))`, `m` the family's size and `c`
-/// 2 when `both` families were formed (each at half the error rate), else 1.
+/// Holm's step-down correction of the groups' probabilities within each family (`routine`:
+/// addresses some account uses routinely, or none): per group, its rank in its family by
+/// `fisher_p` (1 the smallest; ties in the order given), the family's size, and its corrected
+/// probability `max over ranks j <= its own of min(1, c (m - j + 1) p_(j))`, `m` the family's
+/// size and `c` 2 when groups of both families were formed (each at half the error rate), else 1.
 ///
 /// Holm's procedure controls the chance of any false ring at the level the line sets, as
 /// Bonferroni's factor `c m` does, under any dependence between the groups, and is never less
@@ -276,16 +278,14 @@ struct Tested {
 /// weighed against the others as if they, too, might be chance. (S. Holm, "A simple
 /// sequentially rejective multiple test procedure", Scandinavian Journal of Statistics 6(2),
 /// 1979.)
-fn holm(
-    tested: &[Tested],
-    routine: impl Fn(&Tested) -> bool,
-    both: bool,
-) -> Vec<(usize, usize, f64)> {
+fn holm(tested: &[Tested]) -> Vec<(usize, usize, f64)> {
+    let routine = tested.iter().filter(|t| t.routine).count();
+    let both = routine > 0 && routine < tested.len();
     let c = if both { 2.0 } else { 1.0 };
     let mut out = vec![(0, 0, 1.0); tested.len()];
     for kind in [false, true] {
         let mut family: Vec<usize> = (0..tested.len())
-            .filter(|&i| routine(&tested[i]) == kind)
+            .filter(|&i| tested[i].routine == kind)
             .collect();
         family.sort_by(|&a, &b| tested[a].fisher_p.total_cmp(&tested[b].fisher_p));
         let m = family.len();
@@ -377,9 +377,6 @@ pub fn find(
     }
 
     let n_groups = found.len();
-    let is_routine = |ip: u32| routine_ips.contains(ip);
-    let n_routine = found.iter().filter(|g| is_routine(g.0)).count();
-    let both = n_routine > 0 && n_routine < n_groups;
     // Each group's probabilities: per member, the volume's tail and the hour of day's; the
     // hours' and the client's combined.
     let mut tested = Vec::with_capacity(found.len());
@@ -404,7 +401,7 @@ pub fn find(
         let fisher_p = combine(hours_p, client_p);
         tracing::debug!(
             ip,
-            routine = is_routine(ip),
+            routine = routine_ips.contains(ip),
             members = members.len(),
             with_client,
             client_rate,
@@ -415,6 +412,7 @@ pub fn find(
         );
         tested.push(Tested {
             ip,
+            routine: routine_ips.contains(ip),
             members,
             with_client,
             client_rate,
@@ -424,10 +422,9 @@ pub fn find(
             fisher_p,
         });
     }
-    let adjusted = holm(&tested, |t| is_routine(t.ip), both);
+    let adjusted = holm(&tested);
     let mut out = Vec::new();
     for (t, (rank, family, p)) in tested.iter().zip(adjusted) {
-        let routine_address = is_routine(t.ip);
         let multiplicity = p / t.fisher_p.max(f64::MIN_POSITIVE);
         let score = -p.max(f64::MIN_POSITIVE).log10();
         if score < VOLUME_GATE {
@@ -462,7 +459,7 @@ pub fn find(
                     ip: t.ip,
                     members: accounts.clone(),
                     groups: n_groups,
-                    routine_address,
+                    routine_address: t.routine,
                     family,
                     rank,
                     multiplicity,
@@ -639,6 +636,7 @@ mod tests {
     fn holm_steps_down_within_each_family() {
         let group = |ip: u32, fisher_p: f64| Tested {
             ip,
+            routine: ip == 9,
             members: Vec::new(),
             with_client: 0,
             client_rate: 0.0,
@@ -656,7 +654,7 @@ mod tests {
             group(1, 1e-6),
             group(3, 1e-5),
         ];
-        let got = holm(&tested, |t| t.ip == 9, true);
+        let got = holm(&tested);
         let want = [(2, 3, 1.6e-5), (1, 1, 1.0), (1, 3, 6e-6), (3, 3, 2e-5)];
         for (g, w) in got.iter().zip(want) {
             assert_eq!((g.0, g.1), (w.0, w.1));
@@ -664,7 +662,7 @@ mod tests {
         }
         // Step-down never lets a weaker group score above a stronger one: 2 x 1e-6 = 2e-6 for the
         // first of two in one family; the second's own 1 x 1.5e-6 is smaller, so it takes 2e-6.
-        let got = holm(&[group(1, 1.5e-6), group(2, 1e-6)], |_| false, false);
+        let got = holm(&[group(1, 1.5e-6), group(2, 1e-6)]);
         assert_eq!((got[1].0, got[0].0), (1, 2));
         assert!((got[1].2 - 2e-6).abs() < 1e-18 && (got[0].2 - 2e-6).abs() < 1e-18);
     }
