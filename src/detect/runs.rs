@@ -23,7 +23,10 @@
 //! `-log10(b / 10,000)` ([`run_line`]). What the test assumes, and what breaks it: that days
 //! are exchangeable. A recurring busy period (month-end) is part of the history and counts
 //! against a run that resembles it; a steady rise over the whole period would make its last
-//! days a run, which is why a heavy day must also be [`RUN_GATE`] times the median.
+//! days a run, which is why a heavy day must also be [`RUN_GATE`] times the median. A change of
+//! level (an integration's release, a new role) makes the days on one side of it heavy: a run
+//! inside the heavy stretch is no excursion, and is not reported when a block of days beside it
+//! is heavy far more often than the history beyond ([`continues_a_level`]).
 //!
 //! Reference: the hypergeometric (Fisher exact) test of a window against the rest of a
 //! sequence is the conditional scan test of J. I. Naus, "Approximations for distributions of
@@ -51,6 +54,9 @@ pub const RUN_MIN_ACTIVE_DAYS: usize = 20;
 pub const RUN_MIN_PRIOR_DAYS: usize = 7;
 /// Family-wise error for calling runs an organisational period ([`mark_periods`]).
 pub const PERIOD_ALPHA: f64 = 1e-3;
+/// Family-wise error (over the two blocks beside a run) for calling a run's heavy stretch a
+/// change of level rather than an excursion ([`continues_a_level`]).
+pub const LEVEL_ALPHA: f64 = 1e-3;
 
 /// What a run finding rests on, for the explanation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -182,6 +188,9 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
                 continue;
             }
             let n = e - s + 1;
+            if continues_a_level(&active, s, e, lightest) {
+                continue;
+            }
             let big = at_least(lightest);
             let p = hypergeometric_sf(count as u64, n_active as u64, big as u64, n as u64);
             if best.as_ref().is_none_or(|b| p < b.p) {
@@ -252,6 +261,41 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
             })
         })
         .collect()
+}
+
+/// Whether the heavy stretch of a candidate run (active days `first..=last` of `active`, `(day
+/// index, value)`, its lightest heavy day `lightest`) goes on beyond it: the account changed
+/// level there (an integration's release that multiplies its syncs for good, a new role), and
+/// the run is the new level's first days or the old one's last, not an excursion from a norm it
+/// returns to.
+///
+/// Each block of [`RUN_MAX_DAYS`] active days beside the run (before its first day, after its
+/// last) is compared with the history beyond both blocks: with `b` of its `n_b` days reading at
+/// least `lightest` against `f` of the `n_f` days beyond, were the account's days in random order
+/// the block's count would be hypergeometric (Fisher's exact test), so the chance of `b` or more
+/// is `P(X >= b)`, `X ~ Hypergeometric(n_b + n_f, b + f, n_b)`. Doubled for the two blocks, below
+/// [`LEVEL_ALPHA`] the block is heavy far more often than the rest of the history: a level.
+/// A block of fewer than [`RUN_MIN_PRIOR_DAYS`] days (the run at an end of the record), or fewer
+/// such days beyond, is not judged. A theft that goes on past the run's span still makes its run
+/// when the days beyond it are no more than a few heavy: a fortnight's theft leaves four heavy
+/// days of ten in the block after a ten-day run, against two of forty beyond, `P(X >= 4)`,
+/// `X ~ Hypergeometric(50, 6, 10)` = 0.011, doubled 0.022: not a level.
+fn continues_a_level(active: &[(usize, f64)], first: usize, last: usize, lightest: f64) -> bool {
+    let lo = first.saturating_sub(RUN_MAX_DAYS);
+    let hi = (last + 1 + RUN_MAX_DAYS).min(active.len());
+    let heavy = |days: &[(usize, f64)]| days.iter().filter(|a| a.1 >= lightest).count() as u64;
+    let beyond = active[..lo].len() + active[hi..].len();
+    if beyond < RUN_MIN_PRIOR_DAYS {
+        return false;
+    }
+    let (f, n_f) = (heavy(&active[..lo]) + heavy(&active[hi..]), beyond as u64);
+    [&active[lo..first], &active[last + 1..hi]]
+        .into_iter()
+        .filter(|block| block.len() >= RUN_MIN_PRIOR_DAYS)
+        .any(|block| {
+            let (b, n_b) = (heavy(block), block.len() as u64);
+            2.0 * hypergeometric_sf(b, n_b + n_f, b + f, n_b) < LEVEL_ALPHA
+        })
 }
 
 /// The effective number of independent tests when an account's runs are tested on several
@@ -696,6 +740,63 @@ mod tests {
         assert_eq!(kept[0].baseline.measure, Measure::Records);
         let kept = one_per_overlap(vec![strong, weak, apart, other]);
         assert_eq!(starts(&kept), vec![(1, 40), (1, 20), (2, 40)]);
+    }
+
+    #[test]
+    fn a_change_of_level_is_no_run() {
+        // 50 days of 1,000 or 1,100 records, then 30 of 5,000 (an integration's release): the
+        // median is 1,100, so the 30 are heavy. Any ten of them would be a run of exchangeable
+        // days: 10 heavy of 10 with 30 such among 80, C(30,10)/C(80,10), times 8 ends, scores
+        // 3.8, over the gate. But each candidate has a block of ten heavy days beside it: for
+        // the first, days 60-69 against days 0-39 and 70-79 (10 heavy of 50),
+        // C(20,10)/C(60,10) = 2.4e-6; for the last, days 60-69 against days 0-59 (10 of 60),
+        // C(20,10)/C(70,10) = 4.6e-7. A level, not a run.
+        let mut days: Vec<Window> = (0..50)
+            .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
+            .collect();
+        days.extend((50..80).map(|d| day(d, 5000)));
+        let exchangeable = hypergeometric_sf(10, 80, 30, 10) * 8.0;
+        assert!(-exchangeable.log10() > VOLUME_GATE, "{exchangeable}");
+        assert!(find(&days, Measure::Records, 1000, 1.0).is_empty());
+        // Five of those days, then back to the old level for thirty: an excursion, a run.
+        for w in &mut days[55..] {
+            w.records = Some(1000);
+        }
+        let f = find(&days, Measure::Records, 1000, 1.0);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].window.start_ms, 50 * DAY_MS);
+        assert_eq!(f[0].run.unwrap().heavy_days, 5);
+    }
+
+    #[test]
+    fn a_level_is_a_block_beside_the_run_heavy_far_more_often_than_the_history_beyond() {
+        // Active days as (index, value); a candidate run on indices 40-44 (lightest heavy 5,000).
+        let with = |before: &[f64], after: &[f64], beyond: usize, heavy_beyond: usize| {
+            let mut v: Vec<f64> = (0..beyond)
+                .map(|i| if i < heavy_beyond { 5000.0 } else { 1000.0 })
+                .collect();
+            let first = v.len() + before.len();
+            v.extend(before);
+            v.extend([5000.0; 5]);
+            v.extend(after);
+            let active: Vec<(usize, f64)> = v.into_iter().enumerate().collect();
+            continues_a_level(&active, first, first + 4, 5000.0)
+        };
+        let ordinary = [1000.0; 10];
+        // Ten heavy days after it, none in the 40 beyond: 2 / C(50,10), a level.
+        assert!(with(&ordinary, &[5000.0; 10], 40, 0));
+        // Four heavy of ten after it, two of the 40 beyond: P(X >= 4), X ~ H(50, 6, 10) =
+        // 0.011, doubled 0.022 > 0.001: not a level.
+        let mut after = ordinary;
+        after[..4].fill(5000.0);
+        assert!(!with(&ordinary, &after, 40, 2));
+        // Before it, likewise.
+        assert!(with(&[5000.0; 10], &ordinary, 40, 0));
+        // A block of six days (the run near the end of the record) is not judged; nor is a
+        // block with fewer than seven days beyond both blocks.
+        assert!(!with(&ordinary, &[5000.0; 6], 40, 0));
+        assert!(!with(&ordinary, &[5000.0; 10], 6, 0));
+        assert!(with(&ordinary, &[5000.0; 10], 7, 0));
     }
 
     #[test]
