@@ -492,6 +492,13 @@ mod tests {
         }
     }
 
+    /// Days `0..n` alternating 1,000 and 1,100 records.
+    fn ordinary(n: i32) -> Vec<Window> {
+        (0..n)
+            .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
+            .collect()
+    }
+
     #[test]
     fn effective_measures_by_hand() {
         let both = |pairs: &[(i64, i64)]| -> Vec<Window> {
@@ -588,9 +595,7 @@ mod tests {
     /// five heaviest of 45, all in a row. p = 1/C(45,5) = 1/1,221,759, times 8 possible ends.
     #[test]
     fn five_heavy_days_in_a_row_are_a_run() {
-        let mut days: Vec<Window> = (0..40)
-            .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
-            .collect();
+        let mut days = ordinary(40);
         days.extend((40..45).map(|d| day(d, 5000)));
         let f = find(&days, Measure::Records, 1000, 1.0);
         assert_eq!(f.len(), 1);
@@ -615,9 +620,7 @@ mod tests {
         // fewer than 7 days precede them, so they are its opening level, not a run. Moved to
         // start on the 8th active day (index 7), they are a run.
         let at = |first: i32| {
-            let mut days: Vec<Window> = (0..45)
-                .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
-                .collect();
+            let mut days = ordinary(45);
             for w in &mut days[first as usize..first as usize + 5] {
                 w.records = Some(5000);
             }
@@ -751,9 +754,7 @@ mod tests {
         // the first, days 60-69 against days 0-39 and 70-79 (10 heavy of 50),
         // C(20,10)/C(60,10) = 2.4e-6; for the last, days 60-69 against days 0-59 (10 of 60),
         // C(20,10)/C(70,10) = 4.6e-7. A level, not a run.
-        let mut days: Vec<Window> = (0..50)
-            .map(|d| day(d, 1000 + 100 * (d % 2) as i64))
-            .collect();
+        let mut days = ordinary(50);
         days.extend((50..80).map(|d| day(d, 5000)));
         let exchangeable = hypergeometric_sf(10, 80, 30, 10) * 8.0;
         assert!(-exchangeable.log10() > VOLUME_GATE, "{exchangeable}");
