@@ -30,7 +30,8 @@
 //!   not the group's work).
 //! - *How much busier* ([`PeerDays::effect`]): the median, less two standard errors of a
 //!   median, of the heavy members' residuals (log volume less their own median), per measure:
-//!   how many times its usual a member that took part read.
+//!   how many times its usual a member that took part read. And how far a participant went
+//!   ([`PeerDays::reach`]): their 90th percentile.
 //!
 //! How a day is judged on it (`super::score_account`): as a mixture. With probability the share
 //! `s` that took part, the day is a participant's and reads the effect's multiple of an
@@ -39,7 +40,8 @@
 //! is unremarkable; a thief's hundred-fold day is still ten times what a participant read, and
 //! a group in which only a tenth took part takes little off it. A run of heavy days that is no
 //! run once the group's busy days are left out is held at `medium`, as an organisational period
-//! is ([`super::runs::mark_periods`]).
+//! is ([`super::runs::mark_periods`]): a heavy day is the group's when, divided by the
+//! participants' reach, it falls under twice the account's median day.
 //!
 //! What it gives up: a thief who reads, from the office, the very object its team reads, on a
 //! day much of its team is busy, is judged against the team's rise. A ring driven from one new
@@ -51,7 +53,7 @@ use crate::features::{Window, WindowKind};
 
 use super::orgday::day_effect;
 use super::runs::{poisson_sf, RUN_GATE};
-use super::tail::{log_volume, median_spread};
+use super::tail::{log_volume, median_spread, quantile};
 use super::{Measure, MIN_HISTORY_DAYS};
 
 /// Spreads above its median a heavy day of an account reads (and at least [`RUN_GATE`] times
@@ -100,6 +102,8 @@ pub struct PeerDays {
     days: HashMap<(PeerGroup, i32), PeerDay>,
     /// Per (group, local day, measure), the effect on the log scale.
     effects: HashMap<(PeerGroup, i32, Measure), f64>,
+    /// Per (group, local day, measure), the members' reach on the log scale ([`PeerDays::reach`]).
+    reach: HashMap<(PeerGroup, i32, Measure), f64>,
 }
 
 impl PeerDays {
@@ -128,6 +132,25 @@ impl PeerDays {
             }
         }
         best
+    }
+
+    /// How many times their usual, on the log scale, the members that took part in a busy day
+    /// of `w`'s groups read, bar the top tenth: the 90th percentile of the heavy members'
+    /// residuals (the largest over its groups busy that day). Where the effect is a low estimate
+    /// of the typical participant's rise (for the mixture, so that a thief's day is not
+    /// discounted by more than the group's rise), the reach is how far a participant went: a
+    /// run's heavy day within it is explained by taking part ([`super::mark_peer_days`]). None
+    /// when [`PeerDays::effect`] is.
+    pub fn reach(&self, w: &Window, m: Measure) -> Option<f64> {
+        if w.kind != WindowKind::Day || !w.new_ips.is_empty() || !w.new_clients.is_empty() {
+            return None;
+        }
+        self.groups
+            .get(&w.account)?
+            .iter()
+            .filter(|g| self.days.contains_key(&(**g, w.local_day)))
+            .filter_map(|g| self.reach.get(&(*g, w.local_day, m)).copied())
+            .max_by(f64::total_cmp)
     }
 
     /// Whether any group has a busy day with an effect.
@@ -269,6 +292,10 @@ pub fn peer_days(
             }
             if let Some(e) = day_effect(&mut r) {
                 out.effects.insert((g, d, m), e);
+                // `r` is sorted by `day_effect`.
+                if let Some(q) = quantile(&r, 0.9) {
+                    out.reach.insert((g, d, m), q);
+                }
             }
         }
         out.days.insert((g, d), day);

@@ -1087,7 +1087,12 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
 
 /// Counts into a run finding `f` its heavy days that were busy days of its account's peer group
 /// ([`cohort`]): the account's daily windows (`daily`, grouped by account as `groups`) in the
-/// run's span reading at least its threshold.
+/// run's span reading at least its threshold that, divided by how far the group's participants
+/// went that day ([`cohort::PeerDays::reach`], at least the group's effect), fall under
+/// [`runs::RUN_GATE`] times the median day: a day within what a participant read. (The effect,
+/// a low estimate of the typical participant's rise, is what a day is scored net of; a member
+/// of a campaign that read fifteen times its usual where the typical participant read ten is
+/// still taking part.)
 fn mark_peer_days(
     f: &mut Finding,
     daily: &[Window],
@@ -1105,7 +1110,7 @@ fn mark_peer_days(
         m
     };
     let mut object = None;
-    // Heavy net of the effect: at least RUN_GATE times the median day, as in the run test.
+    // Heavy net of the participants' reach: at least RUN_GATE times the median day, as in the run test.
     let heavy_net = runs::RUN_GATE * f.baseline.median;
     e.peer_days = days
         .iter()
@@ -1116,7 +1121,8 @@ fn mark_peer_days(
                 return None;
             }
             let (effect, p) = peers.effect(w, em)?;
-            (v / effect.exp() < heavy_net).then_some(p.object)
+            let reach = peers.reach(w, em).unwrap_or(effect).max(effect);
+            (v / reach.exp() < heavy_net).then_some(p.object)
         })
         .inspect(|&o| object = Some(o))
         .count();
@@ -2101,27 +2107,32 @@ mod tests {
         assert!(a.explanation.contains(&said), "{}", a.explanation);
     }
 
-    #[test]
-    fn a_run_whose_heavy_days_were_its_groups_busy_days_is_held_at_medium() {
-        // 140 accounts read 1,000 records on each of 30 days; 0-99 are peer group 7, 100-139
-        // group 8. On days 20 and 21 accounts 0-19 read 10,000: of group 7's 100, 20 heavy
-        // where the others' share (account 120, below, is heavy those days too: 1 of 40,
-        // smoothed 2/42) gives 4.8, so (20 - 4.8) / 100 = 15% took part, each ten times its
-        // usual: busy days of group 7. Accounts 0 and 120 also read 10,000 on day 22, so each
-        // has three heavy days, 20-22.
+    /// 140 accounts over 30 days reading `records(account, day)`; 0-99 are peer group 7 (of
+    /// source 1), 100-139 group 8: their daily windows, grouped by account, and the peer days.
+    #[allow(clippy::type_complexity)]
+    fn peer_tenant(
+        records: impl Fn(u32, i32) -> i64,
+    ) -> (
+        Vec<Window>,
+        Vec<(u32, std::ops::Range<usize>)>,
+        cohort::PeerDays,
+    ) {
         let mut daily = Vec::new();
         let mut groups = Vec::new();
         for a in 0..140u32 {
             let start = daily.len();
             for d in 0..30 {
-                let heavy = (a < 20 && (d == 20 || d == 21))
-                    || ((a == 0 || a == 120) && (20..=22).contains(&d));
-                daily.push(Window::test_day(a, d, if heavy { 10_000 } else { 1_000 }));
+                daily.push(Window::test_day(a, d, records(a, d)));
             }
             groups.push((a, start..daily.len()));
         }
         let peers = cohort::peer_days(&daily, &groups, |a| vec![(1, if a < 100 { 7 } else { 8 })]);
-        let run_of = |account: u32| Finding {
+        (daily, groups, peers)
+    }
+
+    /// A run of three heavy days, 20-22, of 10,000 records or more, against a median of 1,000.
+    fn run_over_days_20_to_22(account: u32) -> Finding {
+        Finding {
             window: Window {
                 kind: WindowKind::Run,
                 end_ms: 23 * DAY_MS,
@@ -2156,7 +2167,27 @@ mod tests {
             busy_day: None,
             peer_day: None,
             off_hours_precedent: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_run_whose_heavy_days_were_its_groups_busy_days_is_held_at_medium() {
+        // 140 accounts read 1,000 records on each of 30 days; 0-99 are peer group 7, 100-139
+        // group 8. On days 20 and 21 accounts 0-19 read 10,000: of group 7's 100, 20 heavy
+        // where the others' share (account 120, below, is heavy those days too: 1 of 40,
+        // smoothed 2/42) gives 4.8, so (20 - 4.8) / 100 = 15% took part, each ten times its
+        // usual: busy days of group 7. Accounts 0 and 120 also read 10,000 on day 22, so each
+        // has three heavy days, 20-22.
+        let (daily, groups, peers) = peer_tenant(|a, d| {
+            let heavy = (a < 20 && (d == 20 || d == 21))
+                || ((a == 0 || a == 120) && (20..=22).contains(&d));
+            if heavy {
+                10_000
+            } else {
+                1_000
+            }
+        });
+        let run_of = run_over_days_20_to_22;
         // Account 0's days 20 and 21 were its group's: net of the ten-fold effect they read
         // 1,001 records, under twice its median day, so one heavy day is left: no run.
         let mut f = run_of(0);
@@ -2170,6 +2201,40 @@ mod tests {
         let e = f.run.unwrap();
         assert_eq!((e.peer_days, e.peer_object), (0, None));
         assert!(!e.held());
+    }
+
+    #[test]
+    fn a_member_that_read_more_than_the_typical_participant_still_took_part() {
+        // As above, but on days 20 and 21 accounts 0-19 of group 7 read 4,000 to 23,000 records
+        // (4 to 23 times their usual, by account): participants rise by different multiples.
+        // Account 19, the one that rose most, also reads 10,000 on day 22. Its days 20 and 21
+        // are above the group's effect (a low estimate of the typical rise, about 10-fold) by
+        // more than twice its median, but within how far participants went (the 90th
+        // percentile, about 21-fold): they were its group's, and the run is held.
+        let (daily, groups, peers) = peer_tenant(|a, d| match (a, d) {
+            (0..20, 20 | 21) => 1_000 * (4 + i64::from(a)),
+            (19, 22) => 10_000,
+            _ => 1_000,
+        });
+        let day20 = &daily[groups[19].1.start + 20];
+        let (effect, _) = peers.effect(day20, Measure::Records).expect("a busy day");
+        let reach = peers.reach(day20, Measure::Records).expect("a busy day");
+        let median = 1_000.0;
+        assert!(
+            23_000.0 / effect.exp() >= runs::RUN_GATE * median,
+            "{}",
+            effect.exp()
+        );
+        assert!(
+            23_000.0 / reach.exp() < runs::RUN_GATE * median,
+            "{}",
+            reach.exp()
+        );
+        let mut f = run_over_days_20_to_22(19);
+        mark_peer_days(&mut f, &daily, &groups, &peers);
+        let e = f.run.unwrap();
+        assert_eq!((e.peer_days, e.peer_object), (2, Some(7)));
+        assert!(e.held());
     }
 
     #[test]
