@@ -112,15 +112,9 @@ impl PeerDays {
     /// that day, the one with the largest effect. None for an account without a group, a day
     /// that is not a busy day of its groups, or a day that brought a new IP or client.
     pub fn effect(&self, w: &Window, m: Measure) -> Option<(f64, PeerDay)> {
-        if w.kind != WindowKind::Day || !w.new_ips.is_empty() || !w.new_clients.is_empty() {
-            return None;
-        }
         let mut best: Option<(f64, PeerDay)> = None;
-        for &g in self.groups.get(&w.account)? {
-            let (Some(day), Some(&e)) = (
-                self.days.get(&(g, w.local_day)),
-                self.effects.get(&(g, w.local_day, m)),
-            ) else {
+        for (g, day) in self.busy_groups(w)? {
+            let Some(&e) = self.effects.get(&(g, w.local_day, m)) else {
                 continue;
             };
             if best.is_none_or(|b| e > b.0) {
@@ -140,17 +134,30 @@ impl PeerDays {
     /// of the typical participant's rise (for the mixture, so that a thief's day is not
     /// discounted by more than the group's rise), the reach is how far a participant went: a
     /// run's heavy day within it is explained by taking part ([`super::mark_peer_days`]). None
-    /// when [`PeerDays::effect`] is.
+    /// when [`PeerDays::effect`] is; never below it (a group's reach is at least its median
+    /// rise, and both are kept for the same group-days).
     pub fn reach(&self, w: &Window, m: Measure) -> Option<f64> {
+        self.busy_groups(w)?
+            .filter_map(|(g, _)| self.reach.get(&(g, w.local_day, m)).copied())
+            .max_by(f64::total_cmp)
+    }
+
+    /// The groups of `w`'s account that had a busy day on `w`'s day, with that busy day; None
+    /// for a window that is not a day, a day that brought a new IP or client (it has another
+    /// explanation to weigh), or an account without a group.
+    fn busy_groups<'a>(
+        &'a self,
+        w: &'a Window,
+    ) -> Option<impl Iterator<Item = (PeerGroup, &'a PeerDay)> + 'a> {
         if w.kind != WindowKind::Day || !w.new_ips.is_empty() || !w.new_clients.is_empty() {
             return None;
         }
-        self.groups
-            .get(&w.account)?
-            .iter()
-            .filter(|g| self.days.contains_key(&(**g, w.local_day)))
-            .filter_map(|g| self.reach.get(&(*g, w.local_day, m)).copied())
-            .max_by(f64::total_cmp)
+        let groups = self.groups.get(&w.account)?;
+        Some(
+            groups
+                .iter()
+                .filter_map(move |&g| self.days.get(&(g, w.local_day)).map(|d| (g, d))),
+        )
     }
 
     /// Whether any group has a busy day with an effect.

@@ -1121,7 +1121,7 @@ fn mark_peer_days(
                 return None;
             }
             let (effect, p) = peers.effect(w, em)?;
-            let reach = peers.reach(w, em).unwrap_or(effect).max(effect);
+            let reach = peers.reach(w, em).unwrap_or(effect);
             (v / reach.exp() < heavy_net).then_some(p.object)
         })
         .inspect(|&o| object = Some(o))
@@ -2107,16 +2107,12 @@ mod tests {
         assert!(a.explanation.contains(&said), "{}", a.explanation);
     }
 
+    /// Accounts' windows by account: (account, range of its windows).
+    type Groups = Vec<(u32, std::ops::Range<usize>)>;
+
     /// 140 accounts over 30 days reading `records(account, day)`; 0-99 are peer group 7 (of
     /// source 1), 100-139 group 8: their daily windows, grouped by account, and the peer days.
-    #[allow(clippy::type_complexity)]
-    fn peer_tenant(
-        records: impl Fn(u32, i32) -> i64,
-    ) -> (
-        Vec<Window>,
-        Vec<(u32, std::ops::Range<usize>)>,
-        cohort::PeerDays,
-    ) {
+    fn peer_tenant(records: impl Fn(u32, i32) -> i64) -> (Vec<Window>, Groups, cohort::PeerDays) {
         let mut daily = Vec::new();
         let mut groups = Vec::new();
         for a in 0..140u32 {

@@ -188,12 +188,11 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
                 continue;
             }
             let n = e - s + 1;
-            if continues_a_level(&active, s, e, lightest) {
-                continue;
-            }
             let big = at_least(lightest);
             let p = hypergeometric_sf(count as u64, n_active as u64, big as u64, n as u64);
-            if best.as_ref().is_none_or(|b| p < b.p) {
+            // The level test only for a candidate that would be the start's best.
+            if best.as_ref().is_none_or(|b| p < b.p) && !continues_a_level(&active, s, e, lightest)
+            {
                 best = Some(Candidate {
                     p,
                     first: s,
