@@ -299,7 +299,7 @@ pub fn peer_days(
             }
             if let Some(e) = day_effect(&mut r) {
                 out.effects.insert((g, d, m), e);
-                // `r` is sorted by `day_effect`.
+                // `day_effect` sorted `r` ascending, as `quantile` needs.
                 if let Some(q) = quantile(&r, 0.9) {
                     out.reach.insert((g, d, m), q);
                 }

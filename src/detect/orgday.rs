@@ -150,8 +150,8 @@ pub fn effects(
         .collect()
 }
 
-/// The day effect of residuals `r` (reordered): their median less two standard errors of a
-/// median, when that is positive.
+/// The day effect of residuals `r` (sorted ascending in place, which callers may rely on): their
+/// median less two standard errors of a median, when that is positive.
 pub fn day_effect(r: &mut [f64]) -> Option<f64> {
     r.sort_by(f64::total_cmp);
     let (median, sigma) = median_spread(r)?;
