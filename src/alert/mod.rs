@@ -456,6 +456,11 @@ fn to_alert(
                     ),
                     None => String::new(),
                 },
+                Factor::Exports => format!(
+                    "{} export events in a day; typical {} (median of the account's days)",
+                    thousands(r.observed),
+                    thousands(r.typical)
+                ),
                 Factor::NewIp | Factor::NewClient => {
                     format!(
                         "{} new; {:.0}% of the account's days bring one",

@@ -35,7 +35,7 @@ mod tests;
 pub use hours::BusinessHours;
 pub use ip::{IpNet, IpNetError};
 
-use crate::detect::Severity;
+use crate::detect::{Factor, Severity};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -70,8 +70,8 @@ pub const MAX_TIMEOUT_SECS: u64 = 300;
 pub const DEFAULT_RETRIES: u32 = 4;
 pub const MAX_RETRIES: u32 = 10;
 /// The factors a suppression may name (`suppress.factor`), as alerts name them.
-pub const FACTORS: [&str; 9] = {
-    let mut names = [""; 9];
+pub const FACTORS: [&str; Factor::ALL.len()] = {
+    let mut names = [""; Factor::ALL.len()];
     let mut i = 0;
     while i < names.len() {
         names[i] = crate::detect::Factor::ALL[i].as_str();
@@ -576,9 +576,9 @@ window_days = 90
 
 # Temporary suppressions: alerts for `account` are not raised until `until`. Repeat [[suppress]]
 # for each. `factor` (optional) limits it to alerts led by that factor: volume, off_hours,
-# new_ip, new_client, breadth, new_objects, dormant, run or shared_ip. `until` is a date, "YYYY-MM-DD",
-# included to its end in the organisation's time zone, or an RFC 3339 timestamp with an offset,
-# "2026-12-31T18:00:00Z", included. A reason is required. Expired entries are reported as
+# new_ip, new_client, breadth, new_objects, dormant, run, shared_ip or exports. `until` is a
+# date, "YYYY-MM-DD", included to its end in the organisation's time zone, or an RFC 3339
+# timestamp with an offset, "2026-12-31T18:00:00Z", included. A reason is required. Expired entries are reported as
 # warnings.
 #[[suppress]]
 #account = "maria.oconnor"

@@ -39,7 +39,7 @@ pub mod tail;
 use crate::features::baseline::{population_hour_rates, ActivityProfile, HourRate};
 use crate::features::{Features, Window, WindowKind, NOVELTY_BAND_MS};
 use crate::ingest::event::Names;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tail::{log_volume, quantile, TailModel};
 
 /// Volume surprise (`-log10 p`) a window needs before it is reported at all: one chance in a
@@ -281,11 +281,13 @@ pub enum Factor {
     Run,
     /// One new address shared by several accounts at once ([`rings`]).
     SharedIp,
+    /// A day with more export events than the account's history makes likely.
+    Exports,
 }
 
 impl Factor {
     /// Every factor, in the order messages list them.
-    pub const ALL: [Factor; 9] = [
+    pub const ALL: [Factor; 10] = [
         Factor::Volume,
         Factor::OffHours,
         Factor::NewIp,
@@ -295,6 +297,7 @@ impl Factor {
         Factor::Dormant,
         Factor::Run,
         Factor::SharedIp,
+        Factor::Exports,
     ];
 
     /// The factor's name in alerts (`reasons[].factor`) and the config file.
@@ -309,6 +312,7 @@ impl Factor {
             Factor::NewObjects => "new_objects",
             Factor::Run => "run",
             Factor::SharedIp => "shared_ip",
+            Factor::Exports => "exports",
         }
     }
 }
@@ -858,6 +862,10 @@ struct Context<'a> {
     /// per measure ([`orgday`]): a day is judged net of its effect. Empty in the first pass.
     busy: HashMap<(u32, i32), orgday::BusyDay>,
     busy_effects: HashMap<(u32, i32, Measure), f64>,
+    /// Days on which more accounts than chance made a heavy count of exports ([`exports_factor`]).
+    export_days: HashSet<(u32, i32)>,
+    /// Per source, the prior size of daily export counts ([`export_dispersions`]).
+    export_dispersion: HashMap<u32, f64>,
     /// The peer groups' busy days and their effects ([`cohort`]): a day on one is judged as a
     /// mixture of the account's own day and a participant's.
     peers: cohort::PeerDays,
@@ -973,6 +981,8 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         own_windows,
         busy: HashMap::new(),
         busy_effects: HashMap::new(),
+        export_days: HashSet::new(),
+        export_dispersion: HashMap::new(),
         peers,
         tools,
         tool_hours,
@@ -997,6 +1007,8 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         jobs(&hourly_groups, &features.hourly),
         jobs(&daily_groups, &features.daily),
     );
+    ctx.export_dispersion = export_dispersions(&daily_jobs, events);
+    ctx.export_days = export_days(&daily_jobs, &features.daily, events, &ctx.export_dispersion);
     let (hours, mut scores) = score_all(&hourly_jobs, &ctx);
     let (mut days, mut day_scores) = score_all(&daily_jobs, &ctx);
     // Organisation-wide busy days among the day findings: when there are any, every daily
@@ -1444,6 +1456,28 @@ fn score_account(
                 .filter(|p| p.1.factor > f.busy_day.map_or(1.0, |b| b.factor))
                 .map(|p| p.1);
         }
+        // The exports factor: a day's count of export events, for a day whose content already
+        // makes it a finding and that no organisation's, peer group's or export day explains.
+        // It strengthens a finding's evidence and never makes one; asked of every day, it lifted
+        // the scores of days that cannot be findings, the tail the alert line is fitted to
+        // (from 4.70 to 5.70 on one tenant), and lost more thefts than it found.
+        if kind == WindowKind::Day
+            && f.busy_day.is_none()
+            && peer.iter().all(|p| p.is_none())
+            && !ctx.export_days.contains(&(source, w.local_day))
+            && content(&f) >= VOLUME_GATE
+        {
+            if let Some(r) = ctx
+                .export_dispersion
+                .get(&source)
+                .and_then(|&prior| exports_factor(w, windows, prior))
+            {
+                f.score += r.contribution;
+                f.reasons.push(r);
+                f.reasons
+                    .sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+            }
+        }
         scores.push(f.score);
         let gate = content(&f);
         if gate >= VOLUME_GATE {
@@ -1546,6 +1580,147 @@ fn volume_probability(
         }
     }
     ((asked * best.0).min(1.0), best.1)
+}
+
+/// Probability of a day's count of exports at or below which the day counts towards an
+/// organisation's export day ([`export_days`]).
+pub const EXPORT_DAY_P: f64 = 0.01;
+/// Fewest export events in a day for the exports factor: a handful is what any user does on an
+/// unusual day; the factor speaks to many.
+pub const MIN_EXPORTS: u64 = 10;
+/// Days of history at which an account's own dispersion of daily export counts weighs as much
+/// as its source's ([`export_dispersions`]).
+pub const DISPERSION_PRIOR_DAYS: f64 = 30.0;
+
+/// The (source, local day)s on which more accounts made a heavy count of exports (the
+/// exports factor's probability at most [`EXPORT_DAY_P`]) than chance would put on one day
+/// ([`orgday::crowded_days`]): a regulator's request, a quarter's close; and the days next to
+/// them ([`within_a_day_of`]). The exports factor is not asked on them.
+fn export_days(
+    jobs: &[(u32, &[Window])],
+    daily: &[Window],
+    events: &Names,
+    dispersion: &HashMap<u32, f64>,
+) -> HashSet<(u32, i32)> {
+    let heavy = jobs.iter().flat_map(|&(a, windows)| {
+        let r = dispersion.get(&source_in(events, a)).copied();
+        windows.iter().filter_map(move |w| {
+            let p = exports_probability(w, windows, r?)?;
+            (p <= EXPORT_DAY_P).then_some((w.account, w.local_day))
+        })
+    });
+    let days = orgday::crowded_days(heavy, daily, |a| source_in(events, a));
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let mut d: Vec<_> = days.iter().collect();
+        d.sort_by_key(|(k, _)| **k);
+        tracing::debug!(?d, "export days");
+    }
+    within_a_day_of(days.into_keys())
+}
+
+/// The (source, local day)s within a day of `days`: an organisation's day falls on two calendar
+/// days where its staff work in several time zones or across midnight, as a day's band allows
+/// for ([`outside_band`]).
+fn within_a_day_of(days: impl Iterator<Item = (u32, i32)>) -> HashSet<(u32, i32)> {
+    days.flat_map(|(s, d)| [(s, d - 1), (s, d), (s, d + 1)])
+        .collect()
+}
+
+/// Mean and sample variance of `x` (`None` under two values).
+fn mean_var(x: impl Iterator<Item = f64> + Clone) -> Option<(f64, f64)> {
+    let n = x.clone().count();
+    if n < 2 {
+        return None;
+    }
+    let mean = x.clone().sum::<f64>() / n as f64;
+    let var = x.map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Some((mean, var))
+}
+
+/// The negative binomial size `r` of daily export counts with mean `m` and variance `v` (method
+/// of moments, `v = m + m^2 / r`); `None` without overdispersion.
+fn nb_size(m: f64, v: f64) -> Option<f64> {
+    (m > 0.0 && v > m).then(|| m * m / (v - m))
+}
+
+/// Per source, the median over its accounts (with [`MIN_HISTORY_DAYS`] days or more, some
+/// overdispersion) of the negative binomial size of their daily export counts: the prior an
+/// account's own size is shrunk towards.
+fn export_dispersions(jobs: &[(u32, &[Window])], events: &Names) -> HashMap<u32, f64> {
+    let mut sizes: HashMap<u32, Vec<f64>> = HashMap::new();
+    for &(a, windows) in jobs {
+        if windows.len() < MIN_HISTORY_DAYS {
+            continue;
+        }
+        if let Some(r) =
+            mean_var(windows.iter().map(|w| w.exports as f64)).and_then(|(m, v)| nb_size(m, v))
+        {
+            sizes.entry(source_in(events, a)).or_default().push(r);
+        }
+    }
+    sizes
+        .into_iter()
+        .filter_map(|(s, mut v)| {
+            v.sort_by(f64::total_cmp);
+            Some((s, quantile(&v, 0.5)?))
+        })
+        .collect()
+}
+
+/// Probability of at least `w`'s count of exports, under a negative binomial law of the
+/// account's daily counts: its mean from the other days outside the band (with half an export
+/// over one day as a prior, so a history without exports is no certainty), its size the
+/// account's own shrunk towards the source's `prior` size (geometric mean, the account's
+/// weighing `k / (k + DISPERSION_PRIOR_DAYS)` for `k` days). `None` under [`MIN_EXPORTS`] or a
+/// history shorter than [`MIN_HISTORY_DAYS`].
+fn exports_probability(w: &Window, windows: &[Window], prior: f64) -> Option<f64> {
+    if w.exports < MIN_EXPORTS {
+        return None;
+    }
+    let history = windows
+        .iter()
+        .filter(|h| outside_band(w, h))
+        .map(|h| h.exports as f64);
+    let k = history.clone().count();
+    if k < MIN_HISTORY_DAYS {
+        return None;
+    }
+    let (m, v) = mean_var(history.clone())?;
+    let mean = (history.sum::<f64>() + 0.5) / (k as f64 + 1.0);
+    let own = nb_size(m, v).unwrap_or(prior);
+    let weight = k as f64 / (k as f64 + DISPERSION_PRIOR_DAYS);
+    let size = (weight * own.ln() + (1.0 - weight) * prior.ln()).exp();
+    // P(N >= x) = I_{mean / (size + mean)}(x, size), the regularised incomplete beta.
+    Some(statrs::function::beta::beta_reg(
+        w.exports as f64,
+        size,
+        mean / (size + mean),
+    ))
+}
+
+/// Most the exports factor adds.
+pub const EXPORTS_CAP: f64 = 1.5;
+
+/// The exports factor of a day: its count of export events against the account's other days
+/// outside the band ([`exports_probability`]).
+fn exports_factor(w: &Window, windows: &[Window], prior: f64) -> Option<Reason> {
+    let p = exports_probability(w, windows, prior)?;
+    let contribution = (-p.log10()).clamp(0.0, EXPORTS_CAP);
+    let typical = {
+        let mut v: Vec<f64> = windows
+            .iter()
+            .filter(|h| outside_band(w, h))
+            .map(|h| h.exports as f64)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        quantile(&v, 0.5).unwrap_or(0.0)
+    };
+    (contribution > 0.0).then_some(Reason {
+        factor: Factor::Exports,
+        contribution,
+        observed: w.exports as f64,
+        typical,
+    })
 }
 
 /// Other accounts' windows of the same source and kind, when there are enough of them.
@@ -2893,6 +3068,149 @@ mod tests {
         let mut admin: Vec<Window> = (0..5).map(|i| w(i * 168, 4, 80_000)).collect();
         admin.extend((0..300).map(|h| w(1_000 + h, 1, 20)));
         assert_eq!(breadth(&w(2_000, 4, 90_000), &admin, &cfg), None);
+    }
+
+    /// A daily window of account 1 on local day `day` with `exports` export events.
+    fn export_day(day: i32, exports: u64) -> Window {
+        Window {
+            kind: WindowKind::Day,
+            start_ms: i64::from(day) * DAY_MS,
+            end_ms: i64::from(day + 1) * DAY_MS,
+            events: exports.max(1),
+            exports,
+            local_day: day,
+            local_hour: 0,
+            ..window(i64::from(day) * 24)
+        }
+    }
+
+    #[test]
+    fn exports_are_judged_by_the_negative_binomial_tail_of_the_account_s_days() {
+        // 20 days without exports: no overdispersion of its own, so the size is the prior, 1
+        // (a geometric law). Mean (0 + 0.5) / (20 + 1) = 1/42; P(N >= x) = (mean / (1 + mean))^x
+        // = (1/43)^x. Ten exports: 43^-10.
+        let mut days: Vec<Window> = (0..20).map(|d| export_day(d, 0)).collect();
+        let p = exports_probability(&export_day(30, 10), &days, 1.0).unwrap();
+        let want = 43f64.powi(-10);
+        assert!((p / want - 1.0).abs() < 1e-9, "{p} against {want}");
+        // Days within a day of it are not its history.
+        days.extend([export_day(29, 100), export_day(31, 100)]);
+        let q = exports_probability(&export_day(30, 10), &days, 1.0).unwrap();
+        assert!((q / want - 1.0).abs() < 1e-9, "{q}");
+        // Under MIN_EXPORTS (10), or with under seven days of history, the factor is not asked.
+        assert_eq!(exports_probability(&export_day(30, 9), &days, 1.0), None);
+        let short: Vec<Window> = (0..6).map(|d| export_day(d, 0)).collect();
+        assert_eq!(exports_probability(&export_day(30, 10), &short, 1.0), None);
+        let seven: Vec<Window> = (0..7).map(|d| export_day(d, 0)).collect();
+        assert!(exports_probability(&export_day(30, 10), &seven, 1.0).is_some());
+        // The factor is -log10 p, capped at 1.5, and says what was typical (the median day).
+        let r = exports_factor(&export_day(30, 10), &days, 1.0).unwrap();
+        assert_eq!(r.factor, Factor::Exports);
+        assert_eq!(
+            (r.contribution, r.observed, r.typical),
+            (EXPORTS_CAP, 10.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn an_account_s_own_dispersion_of_exports_is_shrunk_towards_its_source_s() {
+        // 30 days, 15 of 0 exports and 15 of 2: mean 1, sample variance 30/29, so its own size
+        // is 1 / (30/29 - 1) = 29. Weighing 30 / (30 + 30) = 1/2, a prior of 1/29 gives a
+        // size of sqrt(29 / 29) = 1: geometric, mean (30 + 0.5) / 31, and
+        // P(N >= 10) = (mean / (1 + mean))^10 = (30.5 / 61.5)^10.
+        let days: Vec<Window> = (0..30)
+            .map(|d| export_day(d, if d % 2 == 0 { 0 } else { 2 }))
+            .collect();
+        assert!((nb_size(1.0, 30.0 / 29.0).unwrap() - 29.0).abs() < 1e-9);
+        let p = exports_probability(&export_day(40, 10), &days, 1.0 / 29.0).unwrap();
+        let want = (30.5f64 / 61.5).powi(10);
+        assert!((p / want - 1.0).abs() < 1e-9, "{p} against {want}");
+        // With the prior equal to its own size the size is 29: far less overdispersed, so ten
+        // exports against a mean near 1 are far rarer.
+        let q = exports_probability(&export_day(40, 10), &days, 29.0).unwrap();
+        assert!(q < want / 100.0, "{q}");
+        // No overdispersion, no size of its own.
+        assert_eq!(nb_size(1.0, 1.0), None);
+        assert_eq!(nb_size(0.0, 0.0), None);
+    }
+
+    /// Day findings of an office worker (28 days, weekdays, an hour's lookup of 20-90 records
+    /// from 09:00 to 17:00, no exports) who on day 21 also makes `exports` report exports of
+    /// 2,000 records each, from 10:00.
+    fn exports_day_findings(exports: i64) -> Vec<Finding> {
+        let t0 = parse_timestamp(JAN06).unwrap();
+        let mut t = EventTable::default();
+        let f = t.add_file("t.csv");
+        let s = t.source_code("generic");
+        let lookups = office("maria", 28, |d, h| 20 + (d * 7 + h * 3) % 71);
+        let reports = (0..exports).map(|i| Ev {
+            t: t0 + 21 * DAY_MS + 10 * HOUR_MS + i * 60_000,
+            account: "maria",
+            records: 2_000,
+            ip: "198.51.100.7",
+            client: "Chrome/131",
+        });
+        for (e, action) in lookups
+            .iter()
+            .map(|e| (e, "view"))
+            .chain(
+                reports
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(|e| (e, "ReportExport")),
+            )
+            .collect::<Vec<_>>()
+        {
+            let raw = RawEvent {
+                time_ms: e.t,
+                account: e.account,
+                action,
+                object: "Contact",
+                records: Some(e.records),
+                src_ip: e.ip,
+                client: e.client,
+                ..Default::default()
+            };
+            t.push(s, f, &raw);
+        }
+        let feats = compute(&t, &FeatureConfig::default()).unwrap();
+        let d = detect(&feats, &t, &DetectConfig::default());
+        d.findings
+            .into_iter()
+            .filter(|f| f.window.kind == WindowKind::Day)
+            .collect()
+    }
+
+    #[test]
+    fn a_day_of_many_exports_by_an_account_that_never_exports_carries_the_exports_factor() {
+        // 24 report exports (48,000 records) against days of about 440 records and no exports:
+        // the day is a finding by its volume. Its history is the 18 other weekdays outside the
+        // band (not day 22), so the mean is 0.5 / 19; the size is the source's, this account's
+        // over all 20 days (19 of 0 and one of 24: mean 1.2, variance 28.8, size 0.052). Then
+        // P(N >= 24) is about (0.052 / 24) (0.0263 / 0.0785)^24, 1e-14: the factor's cap.
+        let days = exports_day_findings(24);
+        assert_eq!(days.len(), 1, "{days:#?}");
+        let r = days[0]
+            .reasons
+            .iter()
+            .find(|r| r.factor == Factor::Exports)
+            .expect("an exports factor");
+        assert_eq!(
+            (r.contribution, r.observed, r.typical),
+            (EXPORTS_CAP, 24.0, 0.0)
+        );
+        // Nine exports of the same 18,000 records: still a finding, under MIN_EXPORTS, no factor.
+        let days = exports_day_findings(9);
+        assert_eq!(days.len(), 1, "{days:#?}");
+        assert!(days[0].reasons.iter().all(|r| r.factor != Factor::Exports));
+    }
+
+    #[test]
+    fn an_export_day_reaches_the_days_next_to_it() {
+        let days = within_a_day_of([(1, 100), (2, 7)].into_iter());
+        let mut v: Vec<_> = days.into_iter().collect();
+        v.sort_unstable();
+        assert_eq!(v, [(1, 99), (1, 100), (1, 101), (2, 6), (2, 7), (2, 8)]);
     }
 
     /// An hourly window of account 1 starting `start_h` hours after the epoch, one record.

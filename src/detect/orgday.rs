@@ -62,15 +62,29 @@ pub fn busy_days(
     daily: &[Window],
     source: impl Fn(u32) -> u32,
 ) -> HashMap<(u32, i32), BusyDay> {
+    let days = findings
+        .iter()
+        .filter(|f| f.window.kind == WindowKind::Day)
+        .map(|f| (f.window.account, f.window.local_day));
+    crowded_days(days, daily, source)
+}
+
+/// The (source, local day)s on which more of `marked` (account, local day)s fall than were they
+/// placed independently of the date (Poisson, its mean from the source's other days; the
+/// Bonferroni factor of the source's days, at [`PERIOD_ALPHA`]). `daily` are all daily windows
+/// (the accounts active per day).
+pub fn crowded_days(
+    marked: impl Iterator<Item = (u32, i32)>,
+    daily: &[Window],
+    source: impl Fn(u32) -> u32,
+) -> HashMap<(u32, i32), BusyDay> {
     let mut active: HashMap<(u32, i32), usize> = HashMap::new();
     for w in daily {
         *active.entry((source(w.account), w.local_day)).or_default() += 1;
     }
     let mut found: HashMap<(u32, i32), usize> = HashMap::new();
-    for f in findings.iter().filter(|f| f.window.kind == WindowKind::Day) {
-        *found
-            .entry((source(f.window.account), f.window.local_day))
-            .or_default() += 1;
+    for (account, day) in marked {
+        *found.entry((source(account), day)).or_default() += 1;
     }
     let mut totals: HashMap<u32, (usize, usize, usize)> = HashMap::new(); // findings, windows, days
     for (&(s, d), &a) in &active {
