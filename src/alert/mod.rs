@@ -779,6 +779,13 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             r.typical * 100.0
         ));
     }
+    if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Exports) {
+        s.push_str(&format!(
+            "; {} export events that day, against {} on its median day",
+            thousands(r.observed),
+            thousands(r.typical)
+        ));
+    }
     if let Some(r) = lead.reasons.iter().find(|r| r.factor == Factor::Dormant) {
         s.push_str(&format!(
             "; its first activity after {} quiet days (about {:.0}% of its gaps, or of other accounts' absences, are that long)",

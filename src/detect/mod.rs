@@ -3137,7 +3137,7 @@ mod tests {
     /// Day findings of an office worker (28 days, weekdays, an hour's lookup of 20-90 records
     /// from 09:00 to 17:00, no exports) who on day 21 also makes `exports` report exports of
     /// 2,000 records each, from 10:00.
-    fn exports_day_findings(exports: i64) -> Vec<Finding> {
+    fn exports_day_findings(exports: i64) -> (EventTable, Vec<Finding>) {
         let t0 = parse_timestamp(JAN06).unwrap();
         let mut t = EventTable::default();
         let f = t.add_file("t.csv");
@@ -3175,10 +3175,12 @@ mod tests {
         }
         let feats = compute(&t, &FeatureConfig::default()).unwrap();
         let d = detect(&feats, &t, &DetectConfig::default());
-        d.findings
+        let days = d
+            .findings
             .into_iter()
             .filter(|f| f.window.kind == WindowKind::Day)
-            .collect()
+            .collect();
+        (t, days)
     }
 
     #[test]
@@ -3188,7 +3190,7 @@ mod tests {
         // band (not day 22), so the mean is 0.5 / 19; the size is the source's, this account's
         // over all 20 days (19 of 0 and one of 24: mean 1.2, variance 28.8, size 0.052). Then
         // P(N >= 24) is about (0.052 / 24) (0.0263 / 0.0785)^24, 1e-14: the factor's cap.
-        let days = exports_day_findings(24);
+        let (t, days) = exports_day_findings(24);
         assert_eq!(days.len(), 1, "{days:#?}");
         let r = days[0]
             .reasons
@@ -3199,8 +3201,11 @@ mod tests {
             (r.contribution, r.observed, r.typical),
             (EXPORTS_CAP, 24.0, 0.0)
         );
+        let a = alert_of(&t, days[0].clone());
+        let said = "; 24 export events that day, against 0 on its median day";
+        assert!(a.explanation.contains(said), "{}", a.explanation);
         // Nine exports of the same 18,000 records: still a finding, under MIN_EXPORTS, no factor.
-        let days = exports_day_findings(9);
+        let (_, days) = exports_day_findings(9);
         assert_eq!(days.len(), 1, "{days:#?}");
         assert!(days[0].reasons.iter().all(|r| r.factor != Factor::Exports));
     }
