@@ -2125,13 +2125,23 @@ mod tests {
         evs: &[Ev],
         object_of: impl Fn(&str) -> &'static str,
     ) -> (EventTable, Detection) {
+        run_acting(evs, object_of, |_| "")
+    }
+
+    /// As [`run_reading`], the `i`th event's action `action_of(i)`.
+    fn run_acting(
+        evs: &[Ev],
+        object_of: impl Fn(&str) -> &'static str,
+        action_of: impl Fn(usize) -> &'static str,
+    ) -> (EventTable, Detection) {
         let mut t = EventTable::default();
         let f = t.add_file("t.csv");
         let s = t.source_code("generic");
-        for e in evs {
+        for (i, e) in evs.iter().enumerate() {
             let raw = RawEvent {
                 time_ms: e.t,
                 account: e.account,
+                action: action_of(i),
                 object: object_of(e.account),
                 records: Some(e.records),
                 src_ip: e.ip,
@@ -3139,42 +3149,20 @@ mod tests {
     /// 2,000 records each, from 10:00.
     fn exports_day_findings(exports: i64) -> (EventTable, Vec<Finding>) {
         let t0 = parse_timestamp(JAN06).unwrap();
-        let mut t = EventTable::default();
-        let f = t.add_file("t.csv");
-        let s = t.source_code("generic");
-        let lookups = office("maria", 28, |d, h| 20 + (d * 7 + h * 3) % 71);
-        let reports = (0..exports).map(|i| Ev {
+        let mut evs = office("maria", 28, |d, h| 20 + (d * 7 + h * 3) % 71);
+        let lookups = evs.len();
+        evs.extend((0..exports).map(|i| Ev {
             t: t0 + 21 * DAY_MS + 10 * HOUR_MS + i * 60_000,
             account: "maria",
             records: 2_000,
             ip: "198.51.100.7",
             client: "Chrome/131",
-        });
-        for (e, action) in lookups
-            .iter()
-            .map(|e| (e, "view"))
-            .chain(
-                reports
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(|e| (e, "ReportExport")),
-            )
-            .collect::<Vec<_>>()
-        {
-            let raw = RawEvent {
-                time_ms: e.t,
-                account: e.account,
-                action,
-                object: "Contact",
-                records: Some(e.records),
-                src_ip: e.ip,
-                client: e.client,
-                ..Default::default()
-            };
-            t.push(s, f, &raw);
-        }
-        let feats = compute(&t, &FeatureConfig::default()).unwrap();
-        let d = detect(&feats, &t, &DetectConfig::default());
+        }));
+        let (t, d) = run_acting(
+            &evs,
+            |_| "Contact",
+            |i| if i < lookups { "view" } else { "ReportExport" },
+        );
         let days = d
             .findings
             .into_iter()
