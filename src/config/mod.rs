@@ -578,8 +578,8 @@ window_days = 90
 # for each. `factor` (optional) limits it to alerts led by that factor: volume, off_hours,
 # new_ip, new_client, breadth, new_objects, dormant, run, shared_ip or exports. `until` is a
 # date, "YYYY-MM-DD", included to its end in the organisation's time zone, or an RFC 3339
-# timestamp with an offset, "2026-12-31T18:00:00Z", included. A reason is required. Expired entries are reported as
-# warnings.
+# timestamp with an offset, "2026-12-31T18:00:00Z", included. A reason is required. Expired
+# entries are reported as warnings.
 #[[suppress]]
 #account = "maria.oconnor"
 #factor = "off_hours"
