@@ -1674,8 +1674,15 @@ fn export_dispersions(jobs: &[(u32, &[Window])], events: &Names) -> HashMap<u32,
 /// weighing `k / (k + DISPERSION_PRIOR_DAYS)` for `k` days). `None` under [`MIN_EXPORTS`] or a
 /// history shorter than [`MIN_HISTORY_DAYS`].
 fn exports_probability(w: &Window, windows: &[Window], prior: f64) -> Option<f64> {
+    exports_test(w, windows, prior).map(|(p, _)| p)
+}
+
+/// [`exports_probability`] with the history it was judged against, asked only from
+/// [`MIN_EXPORTS`] up (one gate for the export days and the factor).
+fn exports_test(w: &Window, windows: &[Window], prior: f64) -> Option<(f64, Vec<f64>)> {
     let history = (w.exports >= MIN_EXPORTS).then(|| export_history(w, windows))?;
-    exports_tail(w.exports, &history, prior)
+    let p = exports_tail(w.exports, &history, prior)?;
+    Some((p, history))
 }
 
 /// The export counts of the account's days other than `w`'s, outside the band.
@@ -1712,8 +1719,7 @@ pub const EXPORTS_CAP: f64 = 1.5;
 /// The exports factor of a day: its count of export events against the account's other days
 /// outside the band ([`exports_probability`]).
 fn exports_factor(w: &Window, windows: &[Window], prior: f64) -> Option<Reason> {
-    let mut history = (w.exports >= MIN_EXPORTS).then(|| export_history(w, windows))?;
-    let p = exports_tail(w.exports, &history, prior)?;
+    let (p, mut history) = exports_test(w, windows, prior)?;
     let contribution = (-p.log10()).clamp(0.0, EXPORTS_CAP);
     history.sort_by(f64::total_cmp);
     let typical = quantile(&history, 0.5).unwrap_or(0.0);
