@@ -35,12 +35,15 @@
 //! `baseline`: `scope` (`account`: the account's own history; `population`: other accounts of
 //! the same source, when the account's history is too thin; `tool`: the windows with it of the
 //! other accounts that use the window's shared bulk-export tool routinely, when those make the
-//! window less surprising than its own history, `detect::Tool`), `measure` (`records` or `bytes`),
+//! window less surprising than its own history, `detect::Tool`), `measure` (`records` or `bytes`;
+//! `exports` for a run of many exports or a day judged by its count of exports),
 //! `window_kind`, `windows` (history windows used), `median` and `p99` (of the measure per
 //! window of history), `tail_probability` (probability of a window at least this large under the
 //! model; with both measures scored, the smaller times two), `model` (what gave that probability:
 //! `pareto_tail`, the Pareto tail of the account's largest windows; `lognormal`, the log-normal
-//! law of its daily totals, for daily windows; `run_test`, the run test; `ring_test`, the test of accounts sharing a new address), and for hourly windows
+//! law of its daily totals, for daily windows; `upper_normal`, the normal law of their upper
+//! half; `negative_binomial`, the law of a day's count of exports; `run_test`, the run test;
+//! `ring_test`, the test of accounts sharing a new address), and for hourly windows
 //! `hour_activity_rate` (estimated share of days like this one on which the account is active
 //! around this hour), `days_active_at_hour` and `days_observed` (same weekday, outside the left-out
 //! days), else null. `busy_day_factor`, present only when the day was judged net of an
@@ -75,7 +78,7 @@
 
 pub mod sanitize;
 
-use crate::detect::{Factor, Incident, Scope, Severity};
+use crate::detect::{Factor, Incident, Measure, Scope, Severity};
 use crate::features::WindowKind;
 use crate::features::{Activity, Evidence, Features, Span};
 use crate::ingest::event::Names;
@@ -167,7 +170,8 @@ pub struct BaselineOut {
     pub median: f64,
     pub p99: f64,
     pub tail_probability: f64,
-    /// `pareto_tail`, `lognormal`, `run_test` or `ring_test` (absent in alerts of earlier versions).
+    /// `pareto_tail`, `lognormal`, `upper_normal`, `negative_binomial`, `run_test` or `ring_test`
+    /// (absent in alerts of earlier versions).
     #[serde(default)]
     pub model: String,
     pub hour_activity_rate: Option<f64>,
@@ -233,8 +237,10 @@ fn round_sig(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    let mag = x.abs().log10().floor() as i32;
-    round(x, 2 - mag)
+    // Through the decimal form: scaling by 10^(2 - magnitude) overflows for a probability at
+    // the floor of f64 (never 0, so that its logarithm is a score), and off the decimal point
+    // it leaves 6.759999999999999e-28 for 6.76e-28.
+    format!("{x:.2e}").parse().unwrap_or(x)
 }
 
 /// FNV-1a, 64-bit: a stable hash for alert ids (std's hasher is randomised per process).
@@ -389,9 +395,13 @@ fn to_alert(
                 Factor::Volume => format!(
                     "{} {measure} in {}; typical {} (median), 99th percentile {}",
                     thousands(r.observed),
-                    if kind == "hour" { "an hour" } else { "a day" },
-                    thousands(b.median),
-                    thousands(b.p99)
+                    if lead.window.kind == WindowKind::Hour {
+                        "an hour"
+                    } else {
+                        "a day"
+                    },
+                    typical_text(b.median, measure),
+                    typical_text(b.p99, measure)
                 ),
                 Factor::OffHours => {
                     let rate = hr.map_or(r.typical, |h| h.rate);
@@ -535,6 +545,16 @@ fn amount(x: f64, measure: &str) -> String {
     match measure {
         "bytes" => human_bytes(x.round() as i64),
         m => format!("{} {m}", thousands(x)),
+    }
+}
+
+/// A baseline's median or percentile for people: a count of exports below 100 keeps its
+/// fraction (a median of 0.5 exports a day is not 1), anything else as [`thousands`].
+fn typical_text(x: f64, measure: &str) -> String {
+    if measure == "exports" && x < 100.0 && x.fract() != 0.0 {
+        format!("{x:.1}")
+    } else {
+        thousands(x)
     }
 }
 
@@ -721,8 +741,9 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             a.baseline.window_kind
         ),
     };
-    // Hours whose strongest evidence is their day's total say so.
-    let link = if span != lead.window.kind {
+    // Hours whose strongest evidence is their day's total say so, and so does a day judged by
+    // its count of exports.
+    let link = if span != lead.window.kind || lead.baseline.measure == Measure::Exports {
         format!("; that day's {} {} are", thousands(lead_volume), b.measure)
     } else {
         ":".into()
@@ -731,9 +752,9 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         "{} read {volume} in {} events {when}{link} {ratio} {compared} ({} {}; 99th percentile {}; chance {:.1e})",
         neutralize(&display_account(a)),
         thousands(a.events as f64),
-        thousands(b.median),
+        typical_text(b.median, &b.measure),
         b.measure,
-        thousands(b.p99),
+        typical_text(b.p99, &b.measure),
         b.tail_probability,
     );
     if lead.reasons.iter().any(|r| r.factor == Factor::OffHours) {
@@ -1001,6 +1022,23 @@ fn ordinal(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_smallest_probabilities_round_to_three_figures() {
+        assert_eq!(round_sig(6.759_999_999e-28), 6.76e-28);
+        assert_eq!(round_sig(2.0 * f64::MIN_POSITIVE), 4.45e-308);
+        assert_eq!(round_sig(f64::MIN_POSITIVE), 2.23e-308);
+    }
+
+    #[test]
+    fn a_count_of_exports_keeps_its_fraction() {
+        assert_eq!(typical_text(0.5, "exports"), "0.5");
+        assert_eq!(typical_text(10.2, "exports"), "10.2");
+        assert_eq!(typical_text(3.0, "exports"), "3");
+        assert_eq!(typical_text(1234.5, "exports"), "1,235");
+        assert_eq!(typical_text(455.98, "records"), "456");
+        assert_eq!(typical_text(12.5, "records"), "13");
+    }
 
     #[test]
     fn ordinals() {
