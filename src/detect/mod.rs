@@ -1451,23 +1451,24 @@ fn score_account(
         // do keeps their evidence, with the exports factor as context), and never enters the
         // scores the alert line is fitted to (those are the thefts' too: every new channel of
         // evidence would raise the line).
-        let exports = (kind == WindowKind::Day
+        let asks_count = kind == WindowKind::Day
             && baseline.tail_probability <= EXPORTS_VOLUME_P * measures as f64
             && !ctx.busy.contains_key(&(source, w.local_day))
             && peer.iter().all(Option::is_none)
-            && !ctx.export_days.contains(&(source, w.local_day))
-            && tool().is_none())
-        .then(|| {
-            let prior = *ctx.export_dispersion.get(&source)?;
-            let mut b = exports_baseline(w, windows, prior)?;
-            b.tail_probability = (b.tail_probability * (measures + 1) as f64).min(1.0);
-            (b.tail_probability < baseline.tail_probability).then_some(b)
-        })
-        .flatten();
+            && !ctx.export_days.contains(&(source, w.local_day));
+        let volume_p = baseline.tail_probability;
         let f = finish_window(w, windows, baseline, &peer, ctx, precedents);
         scores.push(f.score);
+        let exports = (asks_count && content(&f) < VOLUME_GATE && tool().is_none())
+            .then(|| {
+                let prior = *ctx.export_dispersion.get(&source)?;
+                let mut b = exports_baseline(w, windows, prior)?;
+                b.tail_probability = (b.tail_probability * (measures + 1) as f64).min(1.0);
+                (b.tail_probability < volume_p).then_some(b)
+            })
+            .flatten();
         let f = match exports {
-            Some(b) if content(&f) < VOLUME_GATE => {
+            Some(b) => {
                 // A day: the off-hours precedents are asked of hours only.
                 let e = finish_window(w, windows, b, &peer, ctx, || precedents_of(w, &[]));
                 if content(&e) > content(&f) {
@@ -1476,7 +1477,7 @@ fn score_account(
                     f
                 }
             }
-            _ => f,
+            None => f,
         };
         let gate = content(&f);
         if gate >= VOLUME_GATE {
@@ -1740,27 +1741,19 @@ fn exports_test(w: &Window, windows: &[Window], prior: f64) -> Option<(f64, Vec<
     Some((p, history))
 }
 
-/// Whether the negative binomial law of [`exports_tail`] is consistent with `history`: its
-/// largest count, judged against the others, is no outlier at [`tail::LOGNORMAL_REJECT`] after
-/// the Bonferroni factor of the history's length. An admin whose days hold a bulk export's many
-/// exports among ordinary ones is a mixture the law cannot describe.
-fn exports_law_fits(history: &[f64], prior: f64) -> bool {
-    let Some((i, &top)) = history
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .filter(|(_, &top)| top > 0.0)
-    else {
-        return true;
+/// Whether the negative binomial law of [`exports_tail`] is consistent with `sorted` (counts,
+/// ascending): its largest count, judged against the others, is no outlier at
+/// [`tail::LOGNORMAL_REJECT`] after the Bonferroni factor of the history's length
+/// ([`tail::largest_fits`], as for the laws of daily volumes). An admin whose days hold a bulk
+/// export's many exports among ordinary ones is a mixture the law cannot describe. A history
+/// without exports fits.
+fn exports_law_fits(sorted: &[f64], prior: f64) -> bool {
+    let survival = |top: f64, others: &[f64]| {
+        (top > 0.0)
+            .then(|| exports_tail(top as u64, others, prior))
+            .flatten()
     };
-    let others: Vec<f64> = history
-        .iter()
-        .enumerate()
-        .filter(|&(j, _)| j != i)
-        .map(|(_, &v)| v)
-        .collect();
-    exports_tail(top as u64, &others, prior)
-        .is_none_or(|p| p * history.len() as f64 >= tail::LOGNORMAL_REJECT)
+    tail::largest_fits(sorted, survival, sorted.len())
 }
 
 /// The export counts of the account's days other than `w`'s, outside the band.
@@ -1794,10 +1787,10 @@ fn exports_tail(count: u64, history: &[f64], prior: f64) -> Option<f64> {
 /// The exports measure of a day ([`exports_test`]) as a volume baseline.
 fn exports_baseline(w: &Window, windows: &[Window], prior: f64) -> Option<VolumeBaseline> {
     let (p, mut history) = exports_test(w, windows, prior)?;
+    history.sort_by(f64::total_cmp);
     if !exports_law_fits(&history, prior) {
         return None;
     }
-    history.sort_by(f64::total_cmp);
     Some(VolumeBaseline {
         scope: Scope::Account,
         measure: Measure::Exports,

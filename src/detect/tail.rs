@@ -133,8 +133,13 @@ fn normal_predictive_sf(x: f64, centre: f64, ss: f64, dof: f64, inflation: f64) 
 
 /// Whether `sorted`'s largest value, judged by `survival` against the others, is no outlier at
 /// [`LOGNORMAL_REJECT`] after the Bonferroni factor `factor` (how many values it is the largest
-/// of). Histories of fewer than three values fit.
-fn largest_fits(sorted: &[f64], survival: fn(f64, &[f64]) -> Option<f64>, factor: usize) -> bool {
+/// of). Histories of fewer than three values fit. Shared by the laws of daily volumes and
+/// `detect`'s law of daily counts of exports.
+pub(crate) fn largest_fits(
+    sorted: &[f64],
+    survival: impl Fn(f64, &[f64]) -> Option<f64>,
+    factor: usize,
+) -> bool {
     let n = sorted.len();
     if n < 3 {
         return true;
