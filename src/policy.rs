@@ -266,6 +266,7 @@ pub(crate) mod tests {
             run: None,
             ring: None,
             busy_day: None,
+            month_close: None,
             peer_day: None,
             off_hours_precedent: None,
         };

@@ -53,6 +53,8 @@
 //! times their usual the group's accounts that took part read that day, and the share of the
 //! group that took part beyond chance; `peer_object`, the object the group shares, present then
 //! and when a run is held at `medium` because its heavy days were the group's busy days.
+//! `month_close_factor`, present only when the day was judged net of the account's month-end
+//! close (`detect::close`): how many times its other days its close days read.
 //! `bulk_hours` and `bulk_hours_off_hours`, present only when the
 //! window is at an hour the account rarely works: how many of the account's other bulk hours
 //! there are (outside the left-out days), and how many of those also fell at hours it rarely
@@ -78,7 +80,7 @@
 
 pub mod sanitize;
 
-use crate::detect::{Factor, Incident, Measure, Scope, Severity};
+use crate::detect::{close, Factor, Incident, Measure, Scope, Severity};
 use crate::features::WindowKind;
 use crate::features::{Activity, Evidence, Features, Span};
 use crate::ingest::event::Names;
@@ -193,6 +195,11 @@ pub struct BaselineOut {
     /// at `medium` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_object: Option<String>,
+    /// For a day of an account whose month-end close days read more than its other days
+    /// (`detect::close`), judged net of that rise: how many times its other days its close
+    /// days read (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month_close_factor: Option<f64>,
     /// For a window at an hour the account rarely works: its other bulk hours (absent
     /// otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -379,6 +386,7 @@ fn to_alert(
                 .filter(|e| e.held() && !e.period)
                 .and_then(|e| e.peer_object))
             .map(|o| events.objects.get(o).to_owned()),
+        month_close_factor: lead.month_close.map(|c| round(c.factor(), 2)),
         bulk_hours: lead.off_hours_precedent.map(|p| p.bulk_hours),
         bulk_hours_off_hours: lead.off_hours_precedent.map(|p| p.off_hours),
         bulk_hours_tool_accounts: lead.off_hours_precedent.and_then(|p| p.tool_accounts),
@@ -848,6 +856,22 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             neutralize(&a.source),
             b.expected,
             b.factor
+        ));
+    }
+    if let Some(c) = lead.month_close {
+        s.push_str(&format!(
+            " Judged net of its month-end close: on the last {} and first {} business days of a month it reads {:.1}x its other days ({} such days against {} others; chance {:.1e} were they alike), so {} taken down by that before the comparison.",
+            close::CLOSE_LAST,
+            close::CLOSE_FIRST,
+            c.factor(),
+            c.close_days,
+            c.other_days,
+            c.p,
+            if c.on_close_day {
+                "this day, one of them, and those of its history were"
+            } else {
+                "those days of its history were"
+            }
         ));
     }
     s

@@ -223,6 +223,7 @@ mod tests {
                 peer_day_factor: None,
                 peer_day_share: None,
                 peer_object: None,
+                month_close_factor: None,
                 bulk_hours: None,
                 bulk_hours_off_hours: None,
                 bulk_hours_tool_accounts: None,

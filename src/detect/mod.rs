@@ -30,6 +30,7 @@
 //!
 //! Severities map from the total score ([`Severity::from_score`]).
 
+pub mod close;
 pub mod cohort;
 pub mod orgday;
 pub mod rings;
@@ -350,6 +351,9 @@ pub struct Finding {
     pub ring: Option<rings::RingEvidence>,
     /// For a day judged net of an organisation-wide busy day ([`orgday`]).
     pub busy_day: Option<orgday::BusyDay>,
+    /// For a day of an account whose month-end close days read more than its other days,
+    /// judged net of that rise ([`close`]).
+    pub month_close: Option<close::CloseEffect>,
     /// For a day on a busy day of its peer group ([`cohort`]) whose effect is larger than the
     /// organisation's: its volume probability is the mixture of the account's own day and a
     /// participant's.
@@ -1331,6 +1335,17 @@ fn score_account(
         v
     };
     let full_logs = [full(Measure::Records), full(Measure::Bytes)];
+    // The month-end close over the whole history (daily windows), and the account's days net of
+    // it: the first pass compares a day net of the close with them, as the scoring does.
+    let full_close = [Measure::Records, Measure::Bytes].map(|m| {
+        let days = close::days(windows.iter(), m);
+        let effect = (kind == WindowKind::Day)
+            .then(|| close::effect(&days))
+            .flatten()?;
+        let mut net = close::net(&days, effect.shift);
+        net.sort_by(f64::total_cmp);
+        Some((effect, net))
+    });
     // Built on first need: few windows have an off-hours factor.
     let bulk_hours = std::cell::OnceCell::new();
     let bulk_hours = || -> &[(i64, bool)] {
@@ -1349,6 +1364,11 @@ fn score_account(
         let mut thin = false;
         // Per measure, the peer group's busy day the window fell on, when looked up.
         let mut peer = [None, None];
+        let mut best_close = None;
+        let on_close_day = kind == WindowKind::Day && close::is_close_day(w.local_day);
+        // Not on an organisation-wide busy day: there an account whose days rise at month-end
+        // (its work peaks with the organisation's) has its close days as its precedent.
+        let close_applies = !ctx.busy.contains_key(&(source, w.local_day));
         for (mi, m) in [Measure::Records, Measure::Bytes].into_iter().enumerate() {
             let Some(v) = m.of(w).filter(|&v| v >= ctx.cfg.floor(m)) else {
                 continue;
@@ -1362,11 +1382,17 @@ fn score_account(
             } else {
                 0.0
             };
-            let x = log_volume(v as f64) - busy_effect;
+            let x_day = log_volume(v as f64) - busy_effect;
+            let full_close = full_close[mi].as_ref().filter(|_| close_applies);
+            let (logs, x_net) = match full_close {
+                Some((e, net)) if on_close_day => (net, x_day - e.shift),
+                Some((_, net)) => (net, x_day),
+                None => (&full_logs[mi], x_day),
+            };
             let min_history = min_history(kind);
-            if full_logs[mi].len() > min_history
+            if logs.len() > min_history
                 && w.new_objects.is_empty()
-                && quantile(&full_logs[mi], 0.8).is_some_and(|q| x <= q)
+                && quantile(logs, 0.8).is_some_and(|q| x_net <= q)
             {
                 measures += 1;
                 continue;
@@ -1377,7 +1403,21 @@ fn score_account(
                 .filter_map(|h| m.of(h))
                 .map(|h| log_volume(h as f64))
                 .collect();
+            let mut x = x_day;
+            let mut close_effect = None;
             let scope = if history.len() >= min_history {
+                // An account whose close days read more: its days net of that rise, the band
+                // left out of its estimate too.
+                if full_close.is_some() {
+                    let days = close::days(windows.iter().filter(|h| outside_band(w, h)), m);
+                    if let Some(e) = close::effect(&days) {
+                        history = close::net(&days, e.shift);
+                        if on_close_day {
+                            x -= e.shift;
+                        }
+                        close_effect = Some(close::CloseEffect { on_close_day, ..e });
+                    }
+                }
                 Scope::Account
             } else {
                 history = population_history(ctx, account, kind, m);
@@ -1407,13 +1447,16 @@ fn score_account(
             let mut scope = scope;
             // A shared tool: the less surprising of the account's own history and the tool's
             // other users' windows with it.
-            if let Some((tool_history, pt, mt)) = tool().and_then(|t| tool_probability(t, w, m, x))
+            if let Some((tool_history, pt, mt)) =
+                tool().and_then(|t| tool_probability(t, w, m, x_day))
             {
                 if pt > p {
                     (history, p, model, scope) = (tool_history, pt, mt, Scope::Tool);
+                    close_effect = None;
                 }
             }
             if best.as_ref().is_none_or(|b| p < b.tail_probability) {
+                best_close = close_effect;
                 best = Some(VolumeBaseline {
                     scope,
                     measure: m,
@@ -1457,7 +1500,8 @@ fn score_account(
             && peer.iter().all(Option::is_none)
             && !ctx.export_days.contains(&(source, w.local_day));
         let volume_p = baseline.tail_probability;
-        let f = finish_window(w, windows, baseline, &peer, ctx, precedents);
+        let mut f = finish_window(w, windows, baseline, &peer, ctx, precedents);
+        f.month_close = best_close;
         scores.push(f.score);
         let exports = (asks_count && content(&f) < VOLUME_GATE && tool().is_none())
             .then(|| {
@@ -1965,6 +2009,7 @@ fn score_window(
         run: None,
         ring: None,
         busy_day: None,
+        month_close: None,
         peer_day: None,
         off_hours_precedent,
     }
@@ -2447,6 +2492,7 @@ mod tests {
             }),
             ring: None,
             busy_day: None,
+            month_close: None,
             peer_day: None,
             off_hours_precedent: None,
         }
@@ -3010,6 +3056,7 @@ mod tests {
             run: None,
             ring: None,
             busy_day: None,
+            month_close: None,
             peer_day: None,
             off_hours_precedent: None,
         };
@@ -3098,6 +3145,83 @@ mod tests {
         assert_eq!(model, VolumeModel::ParetoTail);
         assert_eq!(p, tail.survival(x, &mixture));
         assert!(p > 100.0 * ln, "{p} vs {ln}");
+    }
+
+    /// Three office workers over 14 weeks from Mon 2025-01-06 whose 15 heavy days read about
+    /// 12 times their other days: `ana`'s and `cy`'s on the month-end close days, `bob`'s a week
+    /// later. On Wed 2025-02-19 (day 44) `ana` and `bob` read 4,000 records an hour, 32,000 in
+    /// the day; on Thu 2025-02-27 (day 52), a close day, `cy` reads 2,000 an hour, 16,000.
+    fn heavy_days_at_month_end_or_mid_month() -> (EventTable, Detection) {
+        // The close days of the period: Jan 29-31, Feb 3-4, Feb 26-28, Mar 3-4, Mar 27, 28,
+        // 31 and Apr 1-2.
+        let close = [23, 24, 25, 28, 29, 51, 52, 53, 56, 57, 80, 81, 84, 85, 86];
+        let per_hour = |heavy: bool, d: i64| {
+            if heavy {
+                1_500 + 50 * (d % 3)
+            } else {
+                120 + 5 * (d % 3)
+            }
+        };
+        let mut evs = office("ana", 98, |d, _| match d {
+            44 => 4_000,
+            _ => per_hour(close.contains(&d), d),
+        });
+        evs.extend(office("bob", 98, |d, _| match d {
+            44 => 4_000,
+            _ => per_hour(close.contains(&(d - 7)), d),
+        }));
+        evs.extend(office("cy", 98, |d, _| match d {
+            52 => 2_000,
+            _ => per_hour(close.contains(&d), d),
+        }));
+        run(&evs)
+    }
+
+    #[test]
+    fn a_day_is_judged_net_of_the_account_s_month_end_close() {
+        let (t, d) = heavy_days_at_month_end_or_mid_month();
+        let day_finding = |name: &str, day: i64| {
+            let start = parse_timestamp(JAN06).unwrap() + day * DAY_MS;
+            d.findings.iter().find(|f| {
+                t.account_name(f.window.account) == name
+                    && f.window.kind == WindowKind::Day
+                    && f.window.start_ms == start
+            })
+        };
+        // ana: her close days read 12,000-12,800 records and her other days 960-1,040, so every
+        // close day is above every other day: U is its largest, p far under CLOSE_ALPHA. The
+        // rise, the median of the close-over-other ratios, lies between 12,000 / 1,040 = 11.5
+        // and 12,800 / 960 = 13.3. Net of it her history is about 1,000 records a day, and a
+        // day of 32,000 is a finding.
+        let ana = day_finding("ana", 44).expect("ana's day of 32,000 records is a finding");
+        let c = ana.month_close.expect("judged net of her close");
+        assert!(!c.on_close_day);
+        assert!(c.factor() > 11.5 && c.factor() < 13.3, "{c:?}");
+        assert!(c.p < 1e-6, "{c:?}");
+        // 98 days hold 70 weekdays; the band (days 43-45) leaves 15 close days and 52 others.
+        assert_eq!((c.close_days, c.other_days), (15, 52));
+        assert!(content(ana) >= VOLUME_GATE, "{ana:#?}");
+        // bob: the same days a week later are mid-month, no close: they stay his precedent,
+        // and 32,000 records, under three times his heavy days, is no day finding.
+        assert!(
+            day_finding("bob", 44).is_none(),
+            "{:#?}",
+            day_finding("bob", 44)
+        );
+        // cy's close day of 16,000 records is 1.3 times his usual close day: net of the rise,
+        // about 1,300 against days of about 1,000, no finding (16,000 against them would be
+        // one).
+        assert!(
+            day_finding("cy", 52).is_none(),
+            "{:#?}",
+            day_finding("cy", 52)
+        );
+        // Nor is any other day of the three.
+        let days = d
+            .findings
+            .iter()
+            .filter(|f| f.window.kind == WindowKind::Day);
+        assert_eq!(days.count(), 1, "{:#?}", d.findings);
     }
 
     #[test]

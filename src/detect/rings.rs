@@ -473,6 +473,7 @@ pub fn find(
                     hours: h.sorted.len(),
                 }),
                 busy_day: None,
+                month_close: None,
                 peer_day: None,
                 off_hours_precedent: None,
             });

@@ -254,6 +254,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
                     run: Some(c.evidence),
                     ring: None,
                     busy_day: None,
+                    month_close: None,
                     peer_day: None,
                     off_hours_precedent: None,
                 }

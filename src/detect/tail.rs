@@ -300,7 +300,7 @@ pub fn exponential_deficit_test(sorted: &[f64], rate: f64) -> f64 {
 }
 
 /// Ranks 1..=n of `v`, ties sharing their mean rank.
-fn mean_ranks(v: &[f64]) -> Vec<f64> {
+pub(crate) fn mean_ranks(v: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..v.len()).collect();
     order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
     let mut ranks = vec![0.0; v.len()];

@@ -44,6 +44,7 @@ fn alert() -> Alert {
             peer_day_factor: None,
             peer_day_share: None,
             peer_object: None,
+            month_close_factor: None,
             bulk_hours: None,
             bulk_hours_off_hours: None,
             bulk_hours_tool_accounts: None,
