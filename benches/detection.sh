@@ -10,8 +10,9 @@
 # holds about 42,000 active account-days and 60 incidents (10 per family), so its recall moves
 # in steps of 1.7% and one false alert is 0.24 per 10,000 account-days; at 200 accounts (18
 # incidents, 8,400 account-days) one miss is 5.6% and one false alert 1.19 per 10,000.
-# Seeds 101-104, 7001-7003, 8101-8103, 9301-9303, 9501-9503 and 9701-9703 were looked at while
-# developing the detector; quote results on others.
+# Seeds 101-104, 7001-7003, 8101-8103, 9301-9303, 9501-9503, 9701-9703, 9921-9923 and 9941-9943
+# were looked at while developing the detector; 9961-9963 were held out until session 27, which
+# scanned them once at its end (README, *Held-out tenants*). Quote results on others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-"9501 9502 9503"}
