@@ -69,25 +69,17 @@ pub fn is_close_day(day: i32) -> bool {
         return false;
     }
     // Business days of the month before `d` and after it.
-    let month_days = |from: NaiveDate, step: i64| {
-        let mut n = 0;
-        let mut x = from;
-        loop {
-            let next = if step > 0 {
-                x.checked_add_days(Days::new(1))
-            } else {
-                x.checked_sub_days(Days::new(1))
-            };
-            match next {
-                Some(y) if y.month() == d.month() => {
-                    n += u32::from(is_business_day(y));
-                    x = y;
-                }
-                _ => return n,
-            }
-        }
-    };
-    month_days(d, -1) < CLOSE_FIRST || month_days(d, 1) < CLOSE_LAST
+    let same_month = |x: &NaiveDate| x.month() == d.month();
+    let business = |x: &NaiveDate| is_business_day(*x);
+    let before = std::iter::successors(d.pred_opt(), NaiveDate::pred_opt)
+        .take_while(same_month)
+        .filter(business)
+        .count();
+    let after = std::iter::successors(d.succ_opt(), NaiveDate::succ_opt)
+        .take_while(same_month)
+        .filter(business)
+        .count();
+    before < CLOSE_FIRST as usize || after < CLOSE_LAST as usize
 }
 
 /// An account's rise on close days, in one measure.
@@ -162,13 +154,11 @@ pub fn effect(days: &[(f64, bool)]) -> Option<CloseEffect> {
     })
 }
 
-/// (log volume, close day) of each of `windows` with a value in measure `m`.
-pub fn days<'w>(windows: impl Iterator<Item = &'w Window>, m: Measure) -> Vec<(f64, bool)> {
+/// (log volume, close day) of each of `windows` (each with whether it is a close day) with a
+/// value in measure `m`.
+pub fn days<'w>(windows: impl Iterator<Item = (&'w Window, bool)>, m: Measure) -> Vec<(f64, bool)> {
     windows
-        .filter_map(|h| {
-            m.of(h)
-                .map(|v| (log_volume(v as f64), is_close_day(h.local_day)))
-        })
+        .filter_map(|(h, close)| m.of(h).map(|v| (log_volume(v as f64), close)))
         .collect()
 }
 

@@ -1337,11 +1337,21 @@ fn score_account(
     let full_logs = [full(Measure::Records), full(Measure::Bytes)];
     // The month-end close over the whole history (daily windows), and the account's days net of
     // it: the first pass compares a day net of the close with them, as the scoring does.
+    // Which of the account's days are close days, worked out once (none for hours).
+    let close_flags: Vec<bool> = match kind {
+        WindowKind::Day => windows
+            .iter()
+            .map(|h| close::is_close_day(h.local_day))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let flagged = || windows.iter().zip(close_flags.iter().copied());
     let full_close = [Measure::Records, Measure::Bytes].map(|m| {
-        let days = close::days(windows.iter(), m);
-        let effect = (kind == WindowKind::Day)
-            .then(|| close::effect(&days))
-            .flatten()?;
+        if kind != WindowKind::Day {
+            return None;
+        }
+        let days = close::days(flagged(), m);
+        let effect = close::effect(&days)?;
         let mut net = close::net(&days, effect.shift);
         net.sort_by(f64::total_cmp);
         Some((effect, net))
@@ -1409,7 +1419,7 @@ fn score_account(
                 // An account whose close days read more: its days net of that rise, the band
                 // left out of its estimate too.
                 if full_close.is_some() {
-                    let days = close::days(windows.iter().filter(|h| outside_band(w, h)), m);
+                    let days = close::days(flagged().filter(|(h, _)| outside_band(w, h)), m);
                     if let Some(e) = close::effect(&days) {
                         history = close::net(&days, e.shift);
                         if on_close_day {
