@@ -122,14 +122,13 @@ pub fn effect(days: &[(f64, bool)]) -> Option<CloseEffect> {
     // Tie correction: sum of t^3 - t over groups of tied values.
     let mut sorted = all.clone();
     sorted.sort_by(f64::total_cmp);
-    let mut ties = 0.0;
-    let mut i = 0;
-    while i < sorted.len() {
-        let j = sorted[i..].partition_point(|&x| x == sorted[i]) + i;
-        let t = (j - i) as f64;
-        ties += t * t * t - t;
-        i = j;
-    }
+    let ties: f64 = sorted
+        .chunk_by(|a, b| a == b)
+        .map(|g| {
+            let t = g.len() as f64;
+            t * t * t - t
+        })
+        .sum();
     let var = f1 * f2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)));
     if var <= 0.0 {
         return None;

@@ -1365,7 +1365,7 @@ fn score_account(
         })
     };
     let mut unscored = 0;
-    for w in windows {
+    for (wi, w) in windows.iter().enumerate() {
         // Asked only of a window a volume model is fitted for (few reach that far).
         let tool = std::cell::OnceCell::new();
         let tool = || *tool.get_or_init(|| tool_for(w, ctx));
@@ -1375,7 +1375,8 @@ fn score_account(
         // Per measure, the peer group's busy day the window fell on, when looked up.
         let mut peer = [None, None];
         let mut best_close = None;
-        let on_close_day = kind == WindowKind::Day && close::is_close_day(w.local_day);
+        // Close flags are worked out for daily windows only (empty for hours).
+        let on_close_day = close_flags.get(wi).copied().unwrap_or(false);
         // Not on an organisation-wide busy day: there an account whose days rise at month-end
         // (its work peaks with the organisation's) has its close days as its precedent.
         let close_applies = !ctx.busy.contains_key(&(source, w.local_day));
