@@ -54,6 +54,10 @@ pub const OFF_HOURS_CAP: f64 = 2.0;
 pub const OFF_HOURS_MIN: f64 = 1.0;
 /// Most a new IP, or a new client, can add each.
 pub const NOVELTY_CAP: f64 = 1.5;
+/// Fewest other accounts that use an address routinely for it to be one of the organisation's
+/// own (an office NAT, a VPN egress): new to an account, such an address is no new-IP evidence
+/// ([`is_org_address`]). Three, as for a shared tool ([`TOOL_MIN_ACCOUNTS`]).
+pub const ORG_ADDRESS_MIN_ACCOUNTS: u32 = 3;
 /// Fewest distinct objects in a window for the breadth factor.
 pub const BREADTH_MIN_OBJECTS: u32 = 4;
 /// Most the dormancy factor can add (a gap longer than any of 100 earlier ones).
@@ -881,6 +885,8 @@ struct Context<'a> {
     tools: HashMap<u32, Tool>,
     tool_hours: HashMap<(u32, i64), Vec<u32>>,
     tool_days: HashMap<(u32, i32), Vec<u32>>,
+    /// Addresses and how many accounts use each routinely ([`is_org_address`]).
+    routine_ips: &'a crate::features::Routine,
 }
 
 /// Scores every window.
@@ -994,6 +1000,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         tools,
         tool_hours,
         tool_days,
+        routine_ips: &features.routine_ips,
     };
     let mut out = Detection {
         windows: features.hourly.len() + features.daily.len(),
@@ -1986,11 +1993,15 @@ fn score_window(
     }
     if let Some(nd) = ctx.novel_days.get(&w.account) {
         let other_days = nd.active.iter().filter(|d| !exclude.contains(d)).count() as f64;
+        let outside_ips = w
+            .new_ips
+            .iter()
+            .any(|&ip| !is_org_address(ip, ctx.routine_ips));
         for (new, days, factor) in [
             (&w.new_ips, &nd.ip, Factor::NewIp),
             (&w.new_clients, &nd.client, Factor::NewClient),
         ] {
-            if new.is_empty() {
+            if new.is_empty() || (factor == Factor::NewIp && !outside_ips) {
                 continue;
             }
             let s = days.iter().filter(|d| !exclude.contains(d)).count() as f64;
@@ -2024,6 +2035,21 @@ fn score_window(
         peer_day: None,
         off_hours_precedent,
     }
+}
+
+/// Whether `ip` is one of the organisation's own addresses: at least
+/// [`ORG_ADDRESS_MIN_ACCOUNTS`] accounts use it routinely (an office NAT, a VPN egress; an
+/// address new to an account is never routine for it, so these are all *other* accounts).
+///
+/// Such an address, new to an account, is no evidence of an outsider: staff move between
+/// offices and onto the VPN, and an attacker outside the organisation does not come from its
+/// egress (one inside it, on its network, brings no new address either way). So the new-IP
+/// factor counts only addresses that are not the organisation's. On the 47 tenants of both
+/// generators this found two more thefts and raised one false alert fewer: those addresses'
+/// windows had raised the alert line. It is not done for clients: a client many accounts use
+/// is as often a bulk tool new to a role as a browser update (tried: two thefts fewer).
+fn is_org_address(ip: u32, routine_ips: &crate::features::Routine) -> bool {
+    routine_ips.accounts(ip) >= ORG_ADDRESS_MIN_ACCOUNTS
 }
 
 /// The new-objects factor: the window read objects the account reads nowhere else (a stolen
@@ -3105,6 +3131,47 @@ mod tests {
         evs.push(theft("maria", 10, 60)); // a normal-sized hour, new IP, 02:00
         let (_, d) = run(&evs);
         assert!(d.findings.is_empty(), "{:#?}", d.findings);
+    }
+
+    #[test]
+    fn a_new_address_the_organisations_accounts_use_routinely_is_no_new_ip_evidence() {
+        // maria's theft hour at 02:15 on day 20 comes from `ip`; `users` other accounts work
+        // from 203.0.113.9 every day (an office NAT). The factors of her hourly finding.
+        let factors = |ip: &'static str, users: usize| -> Vec<Factor> {
+            let mut evs = office("maria", 28, |d, h| 20 + (d * 7 + h * 3) % 71);
+            for who in ["ann", "bob", "cat"].into_iter().take(users) {
+                evs.extend(
+                    office(who, 28, |d, h| 30 + (d * 5 + h) % 40)
+                        .into_iter()
+                        .map(|mut e| {
+                            e.ip = "203.0.113.9";
+                            e
+                        }),
+                );
+            }
+            evs.push(Ev {
+                ip,
+                ..theft("maria", 20, 50_000)
+            });
+            let (t, d) = run(&evs);
+            let f: Vec<&Finding> = d
+                .findings
+                .iter()
+                .filter(|f| {
+                    t.account_name(f.window.account) == "maria" && f.window.kind == WindowKind::Hour
+                })
+                .collect();
+            assert_eq!(f.len(), 1, "{f:#?}");
+            f[0].reasons.iter().map(|r| r.factor).collect()
+        };
+        // Three accounts use it routinely: the organisation's address, no new-IP factor (the
+        // client, new and used by no one else, still counts).
+        let org = factors("203.0.113.9", 3);
+        assert!(!org.contains(&Factor::NewIp), "{org:?}");
+        assert!(org.contains(&Factor::NewClient), "{org:?}");
+        // Two are not enough; nor is an address no one uses.
+        assert!(factors("203.0.113.9", 2).contains(&Factor::NewIp));
+        assert!(factors("185.220.101.47", 3).contains(&Factor::NewIp));
     }
 
     #[test]
