@@ -38,7 +38,7 @@ pub mod runs;
 pub mod tail;
 
 use crate::features::baseline::{population_hour_rates, ActivityProfile, HourRate};
-use crate::features::{Features, Window, WindowKind, NOVELTY_BAND_MS};
+use crate::features::{Features, Routine, Window, WindowKind, NOVELTY_BAND_MS};
 use crate::ingest::event::Names;
 use std::collections::{HashMap, HashSet};
 use tail::{log_volume, quantile, TailModel};
@@ -886,7 +886,7 @@ struct Context<'a> {
     tool_hours: HashMap<(u32, i64), Vec<u32>>,
     tool_days: HashMap<(u32, i32), Vec<u32>>,
     /// Addresses and how many accounts use each routinely ([`is_org_address`]).
-    routine_ips: &'a crate::features::Routine,
+    routine_ips: &'a Routine,
 }
 
 /// Scores every window.
@@ -2048,7 +2048,7 @@ fn score_window(
 /// generators this found two more thefts and raised one false alert fewer: those addresses'
 /// windows had raised the alert line. It is not done for clients: a client many accounts use
 /// is as often a bulk tool new to a role as a browser update (tried: two thefts fewer).
-fn is_org_address(ip: u32, routine_ips: &crate::features::Routine) -> bool {
+fn is_org_address(ip: u32, routine_ips: &Routine) -> bool {
     routine_ips.accounts(ip) >= ORG_ADDRESS_MIN_ACCOUNTS
 }
 
