@@ -586,9 +586,17 @@ fn windows_of<'w>(
 
 /// The shared tool `w` is judged against ([`Tool`]): `w` used one (new to the account, or as
 /// one of its regular users), every client new to the account in `w` is one, and `w` brings no
-/// new address and is no return from dormancy. Of several, the most used.
+/// new address from outside the organisation and is no return from dormancy. An address new
+/// to the account that the organisation's accounts use routinely ([`is_org_address`]: the
+/// tool's own users exporting from the office or the VPN) does not bar the tool, as it adds no
+/// new-IP factor either: before, an admin's first export from that address was judged against
+/// its own history alone (on the 47 tenants of both generators, 3 false alerts of 7.6 to 15.7
+/// fewer and 2 stolen tokens more found, as seed 10's alert line fell from 7.05 to 6.60).
 fn tool_for<'c>(w: &Window, ctx: &'c Context<'_>) -> Option<&'c Tool> {
-    if !w.new_ips.is_empty() {
+    if w.new_ips
+        .iter()
+        .any(|&ip| !is_org_address(ip, ctx.routine_ips))
+    {
         return None;
     }
     let used = match w.kind {
@@ -2775,9 +2783,10 @@ mod tests {
     #[test]
     fn a_first_export_with_the_admins_shared_tool_is_judged_against_its_users() {
         // Office workers over five weeks (weekdays 09:00-17:00, 500-899 records an hour, under
-        // the bulk floor). `admins` of them also export with "Dataloader/60.0" at 20:15 on six
-        // days each, 200,000-385,000 records: the tool's uses, all bulk. "newadm" exports with
-        // it once, at 21:15 on day 16, `records` records from `ip`.
+        // the bulk floor, from 198.51.100.7). `admins` of them also export with
+        // "Dataloader/60.0" at 20:15 on six days each, 200,000-385,000 records, from the VPN's
+        // 203.0.113.9: the tool's uses, all bulk. "newadm" exports with it once, at 21:15 on
+        // day 16, `records` records from `ip`.
         let t0 = parse_timestamp(JAN06).unwrap();
         const ADMINS: [&str; 4] = ["adm0", "adm1", "adm2", "adm3"];
         let tenant = |admins: usize, records: i64, ip: &'static str| {
@@ -2790,7 +2799,7 @@ mod tests {
                         t: t0 + (day + i as i64) * DAY_MS + 20 * HOUR_MS + 900_000,
                         account: a,
                         records: 200_000 + 37_000 * ((i + j) % 6) as i64,
-                        ip: "198.51.100.7",
+                        ip: "203.0.113.9",
                         client: "Dataloader/60.0",
                     });
                 }
@@ -2827,8 +2836,13 @@ mod tests {
         let (hour, day, _) = tenant(4, 300_000, usual);
         assert!(hour.is_none() && day.is_none(), "{hour:#?} {day:#?}");
 
-        // The same export from a new address keeps the account's own baseline: hundreds of
-        // times its median hour, a finding.
+        // From the VPN, new to newadm but used routinely by the four admins (the
+        // organisation's address): the same, judged against the tool's users, no finding.
+        let (hour, day, _) = tenant(4, 300_000, "203.0.113.9");
+        assert!(hour.is_none() && day.is_none(), "{hour:#?} {day:#?}");
+
+        // The same export from an address from outside keeps the account's own baseline:
+        // hundreds of times its median hour, a finding.
         let (hour, _, _) = tenant(4, 300_000, "185.220.101.47");
         let hour = hour.expect("an export from a new address is a finding");
         assert_eq!(hour.baseline.scope, Scope::Account);
