@@ -593,10 +593,7 @@ fn windows_of<'w>(
 /// its own history alone (on the 47 tenants of both generators, 3 false alerts of 7.6 to 15.7
 /// fewer and 2 stolen tokens more found, as seed 10's alert line fell from 7.05 to 6.60).
 fn tool_for<'c>(w: &Window, ctx: &'c Context<'_>) -> Option<&'c Tool> {
-    if w.new_ips
-        .iter()
-        .any(|&ip| !is_org_address(ip, ctx.routine_ips))
-    {
+    if brings_outside_address(w, ctx.routine_ips) {
         return None;
     }
     let used = match w.kind {
@@ -2001,10 +1998,7 @@ fn score_window(
     }
     if let Some(nd) = ctx.novel_days.get(&w.account) {
         let other_days = nd.active.iter().filter(|d| !exclude.contains(d)).count() as f64;
-        let outside_ips = w
-            .new_ips
-            .iter()
-            .any(|&ip| !is_org_address(ip, ctx.routine_ips));
+        let outside_ips = brings_outside_address(w, ctx.routine_ips);
         for (new, days, factor) in [
             (&w.new_ips, &nd.ip, Factor::NewIp),
             (&w.new_clients, &nd.client, Factor::NewClient),
@@ -2052,13 +2046,21 @@ fn score_window(
 /// Such an address, new to an account, is no evidence of an outsider: staff move between
 /// offices and onto the VPN, and an attacker outside the organisation does not come from its
 /// egress (one inside it, on its network, brings no new address either way). So the new-IP
-/// factor counts only addresses that are not the organisation's. On the 47 tenants of both
+/// factor counts only addresses that are not the organisation's, and only those bar a shared
+/// tool's baseline ([`brings_outside_address`]). On the 47 tenants of both
 /// generators this found two more thefts and raised one false alert fewer: those addresses'
 /// windows had raised the alert line. It is not done for clients: a client many accounts use
 /// is as often a bulk tool new to a role as a browser update (tried on top of addresses:
 /// four thefts fewer, the same false alerts).
 fn is_org_address(ip: u32, routine_ips: &Routine) -> bool {
     routine_ips.accounts(ip) >= ORG_ADDRESS_MIN_ACCOUNTS
+}
+
+/// Whether `w` brings an address new to its account that is not the organisation's
+/// ([`is_org_address`]): what the new-IP factor scores, and what bars a shared tool's baseline
+/// ([`tool_for`]).
+fn brings_outside_address(w: &Window, routine_ips: &Routine) -> bool {
+    w.new_ips.iter().any(|&ip| !is_org_address(ip, routine_ips))
 }
 
 /// The new-objects factor: the window read objects the account reads nowhere else (a stolen
