@@ -678,6 +678,19 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
         } else {
             String::new()
         };
+        // Judged net of the organisation's busy days: the chance before, then after.
+        let (chance, org) = match e.org {
+            Some(o) => (
+                o.raw_p,
+                format!(
+                    " On {} of these days the whole organisation read more than usual (the median account up to {}x its usual); judged net of that, the chance is {:.1e}.",
+                    o.busy_days,
+                    ratio_text(o.factor, 1.0),
+                    b.tail_probability
+                ),
+            ),
+            None => (b.tail_probability, String::new()),
+        };
         let exports = b.measure.as_str() == "exports";
         let vs_median = if b.median > 0.0 {
             format!(
@@ -694,7 +707,7 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             "read that much"
         };
         return format!(
-            "{} read {volume} in {} events over {} active days from {} to {} ({}): on {} of them at least {} a day, {vs_median}; only {} of its other {} active days {how} (chance {:.1e} that its heaviest days fall together like this).{period}",
+            "{} read {volume} in {} events over {} active days from {} to {} ({}): on {} of them at least {} a day, {vs_median}; only {} of its other {} active days {how} (chance {:.1e} that its heaviest days fall together like this).{org}{period}",
             neutralize(&display_account(a)),
             thousands(a.events as f64),
             e.days,
@@ -705,7 +718,7 @@ fn explain(a: &Alert, inc: &Incident, events: &Names, tz: &chrono_tz::Tz) -> Str
             amount(e.threshold, &b.measure),
             e.days_at_least - e.heavy_days,
             e.active_days - e.days,
-            b.tail_probability,
+            chance,
         );
     }
     let span = span_kind(inc);

@@ -1047,6 +1047,13 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     // Every account's runs on every measure, then the organisational periods among them, then
     // one run per overlap of an account.
     let mut all_runs: Vec<Finding> = Vec::new();
+    // Every day's organisation-wide rise (most days have none), for the run test.
+    let org_days = orgday::effects(
+        &features.daily,
+        &daily_groups,
+        |a| source_in(events, a),
+        |_, _| true,
+    );
     for (_, range) in &daily_groups {
         let days = &features.daily[range.clone()];
         let measures: Vec<Measure> = [Measure::Records, Measure::Bytes, Measure::Exports]
@@ -1054,10 +1061,26 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
             .filter(|m| days.iter().any(|w| m.of(w).is_some()))
             .collect();
         let tests = runs::effective_measures(days, &measures);
+        let src = source_in(events, days[0].account);
         for &m in &measures {
+            // The organisation's rise each day, in records for a run of exports.
+            let em = if m == Measure::Exports {
+                Measure::Records
+            } else {
+                m
+            };
+            let effects: Vec<f64> = days
+                .iter()
+                .map(|w| {
+                    org_days
+                        .get(&(src, w.local_day, em))
+                        .copied()
+                        .unwrap_or(0.0)
+                })
+                .collect();
             // A run of exports must also have read what a bulk export reads.
             all_runs.extend(
-                runs::find(days, m, cfg.floor(m), tests)
+                runs::find_net_of_days(days, m, cfg.floor(m), tests, &effects)
                     .into_iter()
                     .filter(|f| m != Measure::Exports || is_bulk(&f.window, cfg)),
             );
@@ -1184,7 +1207,7 @@ fn find_busy_days(
     if busy.is_empty() {
         return false;
     }
-    let effects = orgday::effects(daily, groups, source, &busy);
+    let effects = orgday::effects(daily, groups, source, |s, d| busy.contains_key(&(s, d)));
     if effects.is_empty() {
         return false;
     }
@@ -2537,6 +2560,7 @@ mod tests {
                 period: false,
                 peer_days: 0,
                 peer_object: None,
+                org: None,
             }),
             ring: None,
             busy_day: None,

@@ -26,7 +26,9 @@
 //! days a run, which is why a heavy day must also be [`RUN_GATE`] times the median. A change of
 //! level (an integration's release, a new role) makes the days on one side of it heavy: a run
 //! inside the heavy stretch is no excursion, and is not reported when a block of days beside it
-//! is heavy far more often than the history beyond ([`continues_a_level`]).
+//! is heavy far more often than the history beyond ([`continues_a_level`]). A day on which the
+//! whole organisation read more than usual is no day of the account's own: a run is also asked
+//! net of those days' rises and keeps the smaller score ([`find_net_of_days`]).
 //!
 //! Reference: the hypergeometric (Fisher exact) test of a window against the rest of a
 //! sequence is the conditional scan test of J. I. Naus, "Approximations for distributions of
@@ -83,6 +85,20 @@ pub struct RunEvidence {
     pub peer_days: usize,
     /// The peer group's main object (an object code), when `peer_days > 0`.
     pub peer_object: Option<u32>,
+    /// Set when the run was judged net of the organisation's busy days ([`find_net_of_days`])
+    /// and that lowered its score.
+    pub org: Option<OrgNet>,
+}
+
+/// How the organisation's busy days lowered a run's score ([`find_net_of_days`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrgNet {
+    /// The run's chance (Bonferroni-corrected) before the organisation's days were netted.
+    pub raw_p: f64,
+    /// Active days of the run on which the organisation read more than usual.
+    pub busy_days: usize,
+    /// The largest of those days' rises (how many times its usual the median account read).
+    pub factor: f64,
 }
 
 impl RunEvidence {
@@ -149,10 +165,86 @@ struct Candidate {
 /// [`effective_measures`]); severities are
 /// set later.
 pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Finding> {
+    find_scaled(days, m, floor, measures, &[])
+}
+
+/// Run findings as [`find`] gives them, each judged also net of the organisation's busy days:
+/// `effects[i]` is the rise on the log scale (zero for none) of the day of `days[i]`, how much
+/// more than usual the median account of the source read then ([`super::orgday::effects`]).
+///
+/// Why: the test assumes that no day of the account's history is special, and a day on which
+/// the whole organisation reads two or three times its usual (a storm's rebookings, a
+/// regulator's request) is. An account that takes part gets heavy days it did not choose, and
+/// two of them beside three of its own make a run of five. So the test is asked again with every
+/// day's value divided by its day's rise, and a run keeps the smaller of its two scores (that of
+/// the most surprising run of the netted days that overlaps it; none overlapping leaves it
+/// nothing). Only smaller: dividing the busy days also takes away the precedent they gave
+/// other runs (an account's heavy days elsewhere in its history that were the organisation's),
+/// and the test asked again would then call those runs more surprising than before, which is
+/// no evidence of theft. What it gives up: a thief who reads a few times its norm on the very
+/// days the organisation is busy is judged net of the organisation's rise.
+pub fn find_net_of_days(
+    days: &[Window],
+    m: Measure,
+    floor: i64,
+    measures: f64,
+    effects: &[f64],
+) -> Vec<Finding> {
+    let raw = find(days, m, floor, measures);
+    if raw.is_empty() || effects.iter().all(|&e| e <= 0.0) {
+        return raw;
+    }
+    let net = find_scaled(days, m, floor, measures, effects);
+    raw.into_iter()
+        .filter_map(|mut r| {
+            let (lo, hi) = (r.window.start_ms, r.window.end_ms);
+            let inside = |w: &Window| w.start_ms >= lo && w.start_ms < hi;
+            let best = net
+                .iter()
+                .filter(|f| f.window.start_ms < hi && lo < f.window.end_ms)
+                .max_by(|a, b| a.score.total_cmp(&b.score));
+            let (score, p) = best.map_or((0.0, 1.0), |b| (b.score, b.baseline.tail_probability));
+            if score < r.score {
+                let busy: Vec<f64> = days
+                    .iter()
+                    .zip(effects)
+                    .filter(|(w, &e)| inside(w) && e > 0.0 && day_value(w, m).is_some())
+                    .map(|(_, &e)| e)
+                    .collect();
+                if let Some(e) = r.run.as_mut() {
+                    e.org = Some(OrgNet {
+                        raw_p: r.baseline.tail_probability,
+                        busy_days: busy.len(),
+                        factor: busy.iter().copied().fold(0.0, f64::max).exp(),
+                    });
+                }
+                if score < VOLUME_GATE {
+                    return None;
+                }
+                r.score = score;
+                r.baseline.tail_probability = p;
+                for reason in &mut r.reasons {
+                    reason.contribution = score;
+                }
+            }
+            Some(r)
+        })
+        .collect()
+}
+
+/// [`find`] with each day's value divided by `exp(scale[i])` (`scale` empty or short: by one).
+fn find_scaled(
+    days: &[Window],
+    m: Measure,
+    floor: i64,
+    measures: f64,
+    scale: &[f64],
+) -> Vec<Finding> {
+    let divisor = |i: usize| scale.get(i).map_or(1.0, |s| s.exp());
     let active: Vec<(usize, f64)> = days
         .iter()
         .enumerate()
-        .filter_map(|(i, w)| day_value(w, m).map(|v| (i, v as f64)))
+        .filter_map(|(i, w)| day_value(w, m).map(|v| (i, v as f64 / divisor(i))))
         .collect();
     let n_active = active.len();
     if n_active < RUN_MIN_ACTIVE_DAYS {
@@ -208,6 +300,7 @@ pub fn find(days: &[Window], m: Measure, floor: i64, measures: f64) -> Vec<Findi
                         period: false,
                         peer_days: 0,
                         peer_object: None,
+                        org: None,
                     },
                 });
             }
@@ -612,6 +705,66 @@ mod tests {
             (5, 5, 5, 45)
         );
         assert_eq!(r.baseline.median, 1100.0);
+    }
+
+    #[test]
+    fn a_run_on_the_organisation_s_busy_days_is_judged_net_of_them() {
+        // The five 5,000-record days above (p = 8 / C(45, 5)), of which days 40 and 41 were
+        // days on which the median account read five times its usual (effect ln 5).
+        let mut days = ordinary(40);
+        days.extend((40..45).map(|d| day(d, 5000)));
+        let mut effects = vec![0.0; 45];
+        effects[40] = 5f64.ln();
+        effects[41] = 5f64.ln();
+        // Net of them those two read 1,000, the median stays 1,100 (22 days of 1,000, 20 of
+        // 1,100, 3 of 5,000), and days 42-44 are the only heavy days: p = 1 / C(45, 3) =
+        // 1 / 14,190, times 8 ends. The run keeps its span and says what it was before.
+        let f = find_net_of_days(&days, Measure::Records, 1000, 1.0, &effects);
+        assert_eq!(f.len(), 1);
+        let r = &f[0];
+        assert_eq!(
+            (r.window.start_ms, r.window.end_ms),
+            (40 * DAY_MS, 45 * DAY_MS)
+        );
+        let want = -(8.0 / 14_190.0f64).log10();
+        assert!((r.score - want).abs() < 1e-9, "{} vs {want}", r.score);
+        assert!((r.baseline.tail_probability - 8.0 / 14_190.0).abs() < 1e-12);
+        let o = r.run.unwrap().org.expect("judged net of the busy days");
+        assert_eq!(o.busy_days, 2);
+        assert!((o.factor - 5.0).abs() < 1e-9, "{o:?}");
+        assert!((o.raw_p - 8.0 / 1_221_759.0).abs() < 1e-15, "{o:?}");
+        // Without busy days it is the plain test's run.
+        let plain = find(&days, Measure::Records, 1000, 1.0);
+        assert_eq!(
+            find_net_of_days(&days, Measure::Records, 1000, 1.0, &[0.0; 45]),
+            plain
+        );
+        // Busy on four of the five days, one heavy day is left: no run at all.
+        for e in &mut effects[42..44] {
+            *e = 5f64.ln();
+        }
+        assert!(find_net_of_days(&days, Measure::Records, 1000, 1.0, &effects).is_empty());
+    }
+
+    #[test]
+    fn netting_the_organisation_s_days_never_raises_a_run() {
+        // Days 10 and 11 read 5,000 on busy days (effect ln 5) and days 40-44 read 5,000 on
+        // ordinary days. Plain: 7 days of 45 read 5,000, p = C(7, 5) / C(45, 5) = 21 /
+        // 1,221,759, times 8. Net of the busy days the run would be the only five heavy days
+        // (1 / C(45, 5)): more surprising, because the precedent is gone; it keeps the plain
+        // score, and no note of the organisation.
+        let mut days = ordinary(40);
+        days[10].records = Some(5000);
+        days[11].records = Some(5000);
+        days.extend((40..45).map(|d| day(d, 5000)));
+        let mut effects = vec![0.0; 45];
+        effects[10] = 5f64.ln();
+        effects[11] = 5f64.ln();
+        let f = find_net_of_days(&days, Measure::Records, 1000, 1.0, &effects);
+        assert_eq!(f.len(), 1);
+        let want = -(8.0 * 21.0 / 1_221_759.0f64).log10();
+        assert!((f[0].score - want).abs() < 1e-9, "{} vs {want}", f[0].score);
+        assert_eq!(f[0].run.unwrap().org, None);
     }
 
     #[test]
