@@ -205,6 +205,14 @@ impl Measure {
             Measure::Exports => (w.exports > 0).then_some(w.exports as i64),
         }
     }
+    /// The measure a day's rise (the organisation's, a peer group's) is estimated in: records
+    /// for a count of exports, which has no rise of its own.
+    pub fn for_rise(self) -> Measure {
+        match self {
+            Measure::Exports => Measure::Records,
+            m => m,
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Measure::Records => "records",
@@ -1030,10 +1038,13 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     ctx.export_days = export_days(&daily_jobs, &features.daily, events, &ctx.export_dispersion);
     let (hours, mut scores) = score_all(&hourly_jobs, &ctx);
     let (mut days, mut day_scores) = score_all(&daily_jobs, &ctx);
+    // Every day's organisation-wide rise (most days have none): the busy days' for the day
+    // scoring, and all of them for the run test.
+    let org_days = orgday::effects(&features.daily, &daily_groups, |a| source_in(events, a));
     // Organisation-wide busy days among the day findings: when there are any, every daily
     // window is scored again with the days judged net of them (hours do not depend on them),
     // so findings and the alert line's scores agree.
-    if find_busy_days(&days.findings, &mut ctx, &features.daily, &daily_groups) {
+    if find_busy_days(&days.findings, &mut ctx, &features.daily, &org_days) {
         (days, day_scores) = score_all(&daily_jobs, &ctx);
     }
     scores.extend(day_scores);
@@ -1047,13 +1058,6 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     // Every account's runs on every measure, then the organisational periods among them, then
     // one run per overlap of an account.
     let mut all_runs: Vec<Finding> = Vec::new();
-    // Every day's organisation-wide rise (most days have none), for the run test.
-    let org_days = orgday::effects(
-        &features.daily,
-        &daily_groups,
-        |a| source_in(events, a),
-        |_, _| true,
-    );
     for (_, range) in &daily_groups {
         let days = &features.daily[range.clone()];
         let measures: Vec<Measure> = [Measure::Records, Measure::Bytes, Measure::Exports]
@@ -1063,17 +1067,12 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         let tests = runs::effective_measures(days, &measures);
         let src = source_in(events, days[0].account);
         for &m in &measures {
-            // The organisation's rise each day, in records for a run of exports.
-            let em = if m == Measure::Exports {
-                Measure::Records
-            } else {
-                m
-            };
+            // The organisation's rise each day (none on most).
             let effects: Vec<f64> = days
                 .iter()
                 .map(|w| {
                     org_days
-                        .get(&(src, w.local_day, em))
+                        .get(&(src, w.local_day, m.for_rise()))
                         .copied()
                         .unwrap_or(0.0)
                 })
@@ -1158,11 +1157,7 @@ fn mark_peer_days(
     };
     let days = windows_of(groups, daily, f.window.account);
     // The group's effect in the run's measure (in records for a run of exports).
-    let em = if m == Measure::Exports {
-        Measure::Records
-    } else {
-        m
-    };
+    let em = m.for_rise();
     let mut object = None;
     // Heavy net of the participants' reach: at least RUN_GATE times the median day, as in the run test.
     let heavy_net = runs::RUN_GATE * f.baseline.median;
@@ -1184,12 +1179,13 @@ fn mark_peer_days(
 }
 
 /// Finds the organisation-wide busy days among `findings`' days ([`orgday::busy_days`]) and
-/// their effects ([`orgday::effects`]) into `ctx`; whether any has an effect to take off.
+/// their effects (theirs of `org_days`, every day's [`orgday::effects`]) into `ctx`; whether
+/// any has an effect to take off.
 fn find_busy_days(
     findings: &[Finding],
     ctx: &mut Context<'_>,
     daily: &[Window],
-    groups: &[(u32, std::ops::Range<usize>)],
+    org_days: &HashMap<(u32, i32, Measure), f64>,
 ) -> bool {
     let events = ctx.events;
     let source = |a: u32| source_in(events, a);
@@ -1207,7 +1203,11 @@ fn find_busy_days(
     if busy.is_empty() {
         return false;
     }
-    let effects = orgday::effects(daily, groups, source, |s, d| busy.contains_key(&(s, d)));
+    let effects: HashMap<(u32, i32, Measure), f64> = org_days
+        .iter()
+        .filter(|((s, d, _), _)| busy.contains_key(&(*s, *d)))
+        .map(|(&k, &e)| (k, e))
+        .collect();
     if effects.is_empty() {
         return false;
     }

@@ -120,24 +120,20 @@ pub fn crowded_days(
     busy
 }
 
-/// Per (source, local day, measure), the effect on the log scale of the `busy` days of `daily`
+/// Per (source, local day, measure), the effect on the log scale of every day of `daily`
 /// (windows sorted by account, then day; accounts grouped as `groups`), where positive beyond
-/// two standard errors. `busy(source, day)` says which days to estimate: the busy days found
-/// ([`busy_days`]) for the day scoring, every day for the runs ([`super::runs`]), where the
-/// margin of two standard errors leaves an ordinary day without one.
+/// two standard errors: the margin leaves an ordinary day without one. A day's effect depends
+/// only on the accounts active that day, so the day scoring takes the busy days' ([`busy_days`])
+/// and the runs ([`super::runs`]) every day's from one pass.
 pub fn effects(
     daily: &[Window],
     groups: &[(u32, std::ops::Range<usize>)],
     source: impl Fn(u32) -> u32,
-    busy: impl Fn(u32, i32) -> bool,
 ) -> HashMap<(u32, i32, Measure), f64> {
     let mut residuals: HashMap<(u32, i32, Measure), Vec<f64>> = HashMap::new();
     for (account, range) in groups {
         let days = &daily[range.clone()];
         let s = source(*account);
-        if !days.iter().any(|w| busy(s, w.local_day)) {
-            continue;
-        }
         for m in [Measure::Records, Measure::Bytes] {
             let logs: Vec<(i32, f64)> = days
                 .iter()
@@ -151,7 +147,7 @@ pub fn effects(
             let Some(median) = quantile(&sorted, 0.5) else {
                 continue;
             };
-            for (day, x) in logs.into_iter().filter(|(d, _)| busy(s, *d)) {
+            for (day, x) in logs {
                 residuals.entry((s, day, m)).or_default().push(x - median);
             }
         }
@@ -255,13 +251,17 @@ mod tests {
         };
         busy.insert((0, 10), b);
         busy.insert((0, 9), b);
-        let fx = effects(&daily, &groups, |_| 0, |s, d| busy.contains_key(&(s, d)));
+        let all = effects(&daily, &groups, |_| 0);
+        let fx: HashMap<_, _> = all
+            .iter()
+            .filter(|((s, d, _), _)| busy.contains_key(&(*s, *d)))
+            .map(|(&k, &e)| (k, e))
+            .collect();
         let e = fx[&(0, 10, Measure::Records)];
         assert!((e - (3001f64 / 1001.0).ln()).abs() < 1e-12, "{e}");
         assert_eq!(fx.len(), 1, "{fx:?}");
-        // Asked of every day (as the runs ask), the ordinary days, on which every residual is
-        // zero, still get none.
-        let all = effects(&daily, &groups, |_| 0, |_, _| true);
+        // Every day (as the runs ask): the ordinary days, on which every residual is zero,
+        // still get none.
         assert_eq!(all, fx);
     }
 

@@ -201,7 +201,7 @@ pub fn find_net_of_days(
             let inside = |w: &Window| w.start_ms >= lo && w.start_ms < hi;
             let best = net
                 .iter()
-                .filter(|f| f.window.start_ms < hi && lo < f.window.end_ms)
+                .filter(|f| overlap(&f.window, &r.window))
                 .max_by(|a, b| a.score.total_cmp(&b.score));
             let (score, p) = best.map_or((0.0, 1.0), |b| (b.score, b.baseline.tail_probability));
             if score < r.score {
@@ -230,6 +230,11 @@ pub fn find_net_of_days(
             Some(r)
         })
         .collect()
+}
+
+/// Whether two windows share any time.
+fn overlap(a: &Window, b: &Window) -> bool {
+    a.start_ms < b.end_ms && b.start_ms < a.end_ms
 }
 
 /// [`find`] with each day's value divided by `exp(scale[i])` (`scale` empty or short: by one).
@@ -516,7 +521,7 @@ pub fn one_per_overlap(runs: Vec<Finding>) -> Vec<Finding> {
         }
         match out[account_start..]
             .iter_mut()
-            .find(|g| g.window.start_ms < f.window.end_ms && f.window.start_ms < g.window.end_ms)
+            .find(|g| overlap(&g.window, &f.window))
         {
             Some(g) if g.score >= f.score => {}
             Some(g) => *g = f,
