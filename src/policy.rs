@@ -173,6 +173,7 @@ impl Policy {
                     f.score -= FEEDBACK_POINTS;
                     let high = match f.window.kind {
                         WindowKind::Run => line.run_high,
+                        _ if f.ring.is_some() => line.ring_high,
                         _ => line.high,
                     };
                     f.severity = Severity::from_score(f.score, high).unwrap_or(Severity::Low);
@@ -282,6 +283,7 @@ pub(crate) mod tests {
         AlertLine {
             high: 6.0,
             run_high: 4.0,
+            ring_high: 4.5,
             ..AlertLine::default()
         }
     }
@@ -371,5 +373,45 @@ pub(crate) mod tests {
             "another account"
         );
         assert_eq!(held.lowered.values().sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn a_lowered_ring_is_judged_by_the_rings_line() {
+        let ev = events();
+        let p = Policy {
+            verdicts: vec![Verdict {
+                alert_id: "ew-2".into(),
+                source: "generic".into(),
+                account: "alice".into(),
+                pattern: "shared_ip".into(),
+                reason: "office move".into(),
+                at_ms: 0,
+            }],
+            ..Policy::default()
+        };
+        let mut ring = incident(1, &[(Factor::SharedIp, 8.0)]);
+        ring.findings[0].ring = Some(crate::detect::rings::RingEvidence {
+            ip: 0,
+            members: vec![1, 2, 3],
+            groups: 1,
+            routine_address: false,
+            family: 1,
+            rank: 1,
+            multiplicity: 1.0,
+            fisher_p: 1e-8,
+            hours_p: 1e-8,
+            with_client: 0,
+            client_rate: 0.1,
+            client_p: 1.0,
+            member_p: 0.01,
+            hour_p: 0.01,
+            hours: 100,
+        });
+        let hour = incident(1, &[(Factor::SharedIp, 8.0)]);
+        let (kept, _) = p.apply(vec![ring, hour], &ev, &line(), 0);
+        // 8 - 3 = 5: over the rings' line (4.5), under the windows' line (6).
+        assert!((kept[0].findings[0].score - 5.0).abs() < 1e-12);
+        assert_eq!(kept[0].findings[0].severity, Severity::High);
+        assert_eq!(kept[1].findings[0].severity, Severity::Medium);
     }
 }

@@ -888,6 +888,8 @@ fn detect_incidents(
     tracing::info!(
         high = line.high,
         run_high = line.run_high,
+        run_starts = line.run_starts,
+        ring_high = line.ring_high,
         windows = line.windows,
         account_days = line.account_days,
         budget = line.budget,

@@ -695,9 +695,15 @@ pub struct Detection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertLine {
     pub high: f64,
-    /// The score from which a run of heavy days is `high` ([`runs::run_line`]): run scores are
-    /// exact probabilities, so their line follows from the budget alone.
+    /// The score from which a run of heavy days is `high` ([`runs::run_line_for`]): run scores
+    /// are exact probabilities, so their line follows from the budget and the number of start
+    /// days the run test was asked at.
     pub run_high: f64,
+    /// Start days the run test was asked at ([`runs::starts`], over every account).
+    pub run_starts: usize,
+    /// The score from which a ring of accounts on one new address is `high` ([`runs::budget_line`]):
+    /// its score is an exact probability too, asked at most once per active account-day.
+    pub ring_high: f64,
     /// Scored windows.
     pub windows: usize,
     /// Active account-days (daily windows).
@@ -713,6 +719,8 @@ impl Default for AlertLine {
         AlertLine {
             high: FIXED_HIGH,
             run_high: FIXED_HIGH,
+            run_starts: 0,
+            ring_high: FIXED_HIGH,
             windows: 0,
             account_days: 0,
             budget: 0.0,
@@ -740,7 +748,8 @@ impl AlertLine {
             windows: scores.len(),
             account_days,
             budget,
-            run_high: runs::run_line(budget_per_10k, FIXED_HIGH),
+            run_high: runs::budget_line(budget_per_10k, FIXED_HIGH),
+            ring_high: runs::budget_line(budget_per_10k, FIXED_HIGH),
             ..Default::default()
         };
         let mut sorted = scores.to_vec();
@@ -795,6 +804,13 @@ impl AlertLine {
         line.high = t.max(bonferroni_line(n, budget));
         line.fit = Some(fit);
         line
+    }
+
+    /// Sets the runs' line from the number of start days the run test was asked at
+    /// ([`runs::run_line_for`]); the line set by [`AlertLine::estimate`] stays without a budget.
+    pub fn count_run_starts(&mut self, starts: usize) {
+        self.run_starts = starts;
+        self.run_high = runs::run_line_for(starts, self.budget, self.run_high);
     }
 
     /// Expected ordinary windows scoring at least `score` in this run (`None` without a fit).
@@ -1058,12 +1074,26 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     // Every account's runs on every measure, then the organisational periods among them, then
     // one run per overlap of an account.
     let mut all_runs: Vec<Finding> = Vec::new();
+    let mut run_starts = 0;
     for (_, range) in &daily_groups {
         let days = &features.daily[range.clone()];
         let measures: Vec<Measure> = [Measure::Records, Measure::Bytes, Measure::Exports]
             .into_iter()
             .filter(|m| days.iter().any(|w| m.of(w).is_some()))
             .collect();
+        // The start days asked: those of the measure with the most active days (the measures'
+        // multiplicity is in each run's score).
+        run_starts += measures
+            .iter()
+            .map(|&m| {
+                runs::starts(
+                    days.iter()
+                        .filter(|w| runs::day_value(w, m).is_some())
+                        .count(),
+                )
+            })
+            .max()
+            .unwrap_or(0);
         let tests = runs::effective_measures(days, &measures);
         let src = source_in(events, days[0].account);
         for &m in &measures {
@@ -1103,7 +1133,8 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
         &features.routine_ips,
     ));
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
-    let (high, run_high) = (out.line.high, out.line.run_high);
+    out.line.count_run_starts(run_starts);
+    let (high, run_high, ring_high) = (out.line.high, out.line.run_high, out.line.ring_high);
     out.findings.extend(
         hours
             .soft
@@ -1112,9 +1143,11 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
             .filter(|f| admits_soft(f, high)),
     );
     out.findings.retain_mut(|f| {
-        // Runs and rings are probabilities with their own line.
-        let line = if f.window.kind == WindowKind::Run || f.ring.is_some() {
+        // Runs and rings are probabilities with their own lines.
+        let line = if f.window.kind == WindowKind::Run {
             run_high
+        } else if f.ring.is_some() {
+            ring_high
         } else {
             high
         };
@@ -3068,7 +3101,10 @@ mod tests {
     fn a_week_of_triple_days_is_one_run_incident() {
         // Eight weeks of office hours of 200-270 records; in week 6 (days 35-39, Mon-Fri) every
         // hour reads three times as much. Active days: 40. The five are the five heaviest, in a
-        // row: p = 1 / C(40, 5) = 1 / 658,008, times 8 possible ends.
+        // row: p = 1 / C(40, 5) = 1 / 658,008, times 8 possible ends. The run test was asked at
+        // 31 start days (the 40 less the first 7 and the last 2), and the budget of 1 false
+        // alert per 10,000 account-days allows 0.004 here: the runs' line is log10(31 / 0.004)
+        // = 3.89.
         let evs = office("ines", 56, |d, h| {
             let base = 200 + (d * 7 + h * 3) % 71;
             if (35..40).contains(&d) {
@@ -3092,7 +3128,13 @@ mod tests {
         );
         let want = -(8.0f64 / 658_008.0).log10();
         assert!((r.score - want).abs() < 1e-9, "{} vs {want}", r.score);
-        assert_eq!(d.line.run_high, 4.0);
+        assert_eq!(d.line.run_starts, 31);
+        assert!(
+            (d.line.run_high - 7750.0f64.log10()).abs() < 1e-9,
+            "{}",
+            d.line.run_high
+        );
+        assert_eq!(d.line.ring_high, 4.0);
         assert_eq!(r.severity, Severity::High);
         let inc = incidents(&d.findings, d.line.high);
         let run_incidents: Vec<&Incident> = inc

@@ -47,7 +47,7 @@
 //! analyst an hour, but a ring's harm is the several accounts taken over, whatever they read so
 //! far (the rings read "only moderately above" each account's norm). Each member gets a
 //! finding on its largest hour with the group's score; like a run's, the score is a probability
-//! with its own line ([`super::runs::run_line`]).
+//! with its own line ([`super::runs::budget_line`]).
 //!
 //! What it assumes, and what breaks it: that an ordinary address change (a new office NAT, a VPN
 //! pool) brings normal volumes; with many accounts and ordinary hours, `X` stays near its null.

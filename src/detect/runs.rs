@@ -18,9 +18,14 @@
 //! probability, times the number of possible ends ([`RUN_MAX_DAYS`] - 2, Bonferroni), is the
 //! run's. Of overlapping runs of one account only the most surprising is kept.
 //!
-//! The alert line follows from that calibration: at most one test per active account-day, so
-//! with a budget of `b` false alerts per 10,000 account-days a run is `high` from
-//! `-log10(b / 10,000)` ([`run_line`]). What the test assumes, and what breaks it: that days
+//! The alert line follows from that calibration: the test is asked once per start day (every
+//! active day of an account with at least [`RUN_MIN_ACTIVE_DAYS`], after its first
+//! [`RUN_MIN_PRIOR_DAYS`], leaving room for [`RUN_MIN_HEAVY`] heavy days: [`starts`]), so over
+//! `S` start days, with a budget of `B` false alerts in the scan, a run is `high` from
+//! `log10(S / B)` ([`run_line_for`]). `B` is `b` per 10,000 active account-days, and as an
+//! account's first days and the accounts with too few days are never asked, `S` is smaller
+//! than the account-days (about three in four on a 60-day tenant): the line is about 0.1 under
+//! `-log10(b / 10,000)`. What the test assumes, and what breaks it: that days
 //! are exchangeable. A recurring busy period (month-end) is part of the history and counts
 //! against a run that resembles it; a steady rise over the whole period would make its last
 //! days a run, which is why a heavy day must also be [`RUN_GATE`] times the median. A change of
@@ -109,12 +114,42 @@ impl RunEvidence {
     }
 }
 
-/// The score from which a run is `high`, for a budget of `budget_per_10k` false alerts per
+/// The score from which a finding whose score is an exact probability per active account-day
+/// (a ring, [`super::rings`]) is `high`, for a budget of `budget_per_10k` false alerts per
 /// 10,000 active account-days: `-log10(budget / 10,000)`, never below [`VOLUME_GATE`]; without a
 /// budget, `fallback`.
-pub fn run_line(budget_per_10k: f64, fallback: f64) -> f64 {
+pub fn budget_line(budget_per_10k: f64, fallback: f64) -> f64 {
     if budget_per_10k > 0.0 {
         (10_000.0 / budget_per_10k).log10().max(VOLUME_GATE)
+    } else {
+        fallback
+    }
+}
+
+/// The start days an account with `active` active days offers the run test: none below
+/// [`RUN_MIN_ACTIVE_DAYS`]; otherwise every day after its first [`RUN_MIN_PRIOR_DAYS`] that
+/// leaves room for [`RUN_MIN_HEAVY`] heavy days.
+pub fn starts(active: usize) -> usize {
+    if active < RUN_MIN_ACTIVE_DAYS {
+        0
+    } else {
+        active.saturating_sub(RUN_MIN_PRIOR_DAYS + RUN_MIN_HEAVY - 1)
+    }
+}
+
+/// The score from which a run is `high` when the run test was asked at `starts` start days
+/// (each with its ends and measures already in its score, [`find`]) and the run may bring
+/// `budget` false alerts: `log10(starts / budget)`, so that `starts` tests each passing with
+/// chance `10^-line` expect `budget` of them; never below [`VOLUME_GATE`]. Without a budget, or
+/// without a start day, `fallback`.
+///
+/// Why the start days and not every active account-day: an account's first days, and an account
+/// with too few days for a baseline, are never asked (the budget still counts their days), so
+/// the days asked are fewer than the days the budget is spread over (about three in four on a
+/// 60-day tenant), and a line set on all of them would spend only that share of the budget.
+pub fn run_line_for(starts: usize, budget: f64, fallback: f64) -> f64 {
+    if budget > 0.0 && starts > 0 {
+        (starts as f64 / budget).log10().max(VOLUME_GATE)
     } else {
         fallback
     }
@@ -598,6 +633,20 @@ mod tests {
     }
 
     #[test]
+    fn the_runs_line_counts_the_start_days_asked() {
+        // 19 active days: never asked; 20: days 8 to 18 (11); 44: days 8 to 42 (35).
+        assert_eq!((starts(19), starts(20), starts(44)), (0, 11, 35));
+        // 35,000 start days and a budget of 3.5 false alerts: each may pass with chance 1e-4.
+        assert!((run_line_for(35_000, 3.5, 7.0) - 4.0).abs() < 1e-12);
+        // 31,000 start days and a budget of 4.0: log10(7,750) = 3.889.
+        assert!((run_line_for(31_000, 4.0, 7.0) - 3.889_302).abs() < 1e-6);
+        // Never below the gate; without a budget or a start day, the fallback.
+        assert_eq!(run_line_for(10, 1.0, 7.0), VOLUME_GATE);
+        assert_eq!(run_line_for(0, 4.0, 7.0), 7.0);
+        assert_eq!(run_line_for(31_000, 0.0, 7.0), 7.0);
+    }
+
+    #[test]
     fn effective_measures_by_hand() {
         let both = |pairs: &[(i64, i64)]| -> Vec<Window> {
             pairs
@@ -683,10 +732,10 @@ mod tests {
 
     #[test]
     fn line_follows_the_budget() {
-        assert!((run_line(1.0, 7.0) - 4.0).abs() < 1e-12);
-        assert!((run_line(10.0, 7.0) - 3.0).abs() < 1e-12);
-        assert_eq!(run_line(1000.0, 7.0), VOLUME_GATE, "never below the gate");
-        assert_eq!(run_line(0.0, 7.0), 7.0);
+        assert!((budget_line(1.0, 7.0) - 4.0).abs() < 1e-12);
+        assert!((budget_line(10.0, 7.0) - 3.0).abs() < 1e-12);
+        assert_eq!(budget_line(1000.0, 7.0), VOLUME_GATE, "never below the gate");
+        assert_eq!(budget_line(0.0, 7.0), 7.0);
     }
 
     /// 40 days alternating 1,000 and 1,100 records, then five days of 5,000: the five are the
