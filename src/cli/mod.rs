@@ -890,6 +890,7 @@ fn detect_incidents(
         run_high = line.run_high,
         run_starts = line.run_starts,
         ring_high = line.ring_high,
+        fitted = line.fitted,
         windows = line.windows,
         account_days = line.account_days,
         budget = line.budget,

@@ -734,7 +734,11 @@ mod tests {
     fn line_follows_the_budget() {
         assert!((budget_line(1.0, 7.0) - 4.0).abs() < 1e-12);
         assert!((budget_line(10.0, 7.0) - 3.0).abs() < 1e-12);
-        assert_eq!(budget_line(1000.0, 7.0), VOLUME_GATE, "never below the gate");
+        assert_eq!(
+            budget_line(1000.0, 7.0),
+            VOLUME_GATE,
+            "never below the gate"
+        );
         assert_eq!(budget_line(0.0, 7.0), 7.0);
     }
 
