@@ -1091,6 +1091,12 @@ fn summary(
         n(feats.daily.len() as u64),
         n(detection.scored as u64),
     ));
+    if let Some(fitted) = detection.line.capped() {
+        s.push_str(&format!(
+            "  alert line held at {:.1}: the scores' tail fitted a line of {fitted:.1}, a tail ordinary windows do not make (thefts of many accounts at once, or a misfit); --min-severity medium shows the windows under it\n",
+            detection.line.high
+        ));
+    }
     if !detection.thin.is_empty() {
         let names: Vec<String> = detection
             .thin

@@ -816,17 +816,24 @@ impl AlertLine {
         let t = fit.s0 + (n as f64 * fit.share / budget).ln() / fit.rate;
         let floor = bonferroni_line(n, budget);
         if t > FIXED_HIGH.max(floor) {
-            tracing::warn!(
+            // The scan's summary says so (`AlertLine::capped`), without a timestamp.
+            tracing::debug!(
                 fitted = t,
                 s0 = fit.s0,
                 rate = fit.rate,
-                "the scores' tail fits a null whose line would be above {FIXED_HIGH}: thefts (many accounts at once) or a misfit dominate its top; the alert line is held at {FIXED_HIGH}"
+                "null tail line above the ceiling"
             );
         }
         line.high = t.min(FIXED_HIGH).max(floor);
         line.fitted = Some(t);
         line.fit = Some(fit);
         line
+    }
+
+    /// The line the null tail fit gave when the ceiling ([`FIXED_HIGH`]) held the alert line
+    /// under it.
+    pub fn capped(&self) -> Option<f64> {
+        self.fitted.filter(|&t| t > self.high)
     }
 
     /// Sets the runs' line from the number of start days the run test was asked at
@@ -3797,6 +3804,7 @@ mod tests {
         let fitted = line.fitted.unwrap();
         assert!((fitted - want).abs() < 1e-9, "{fitted} vs {want}");
         assert_eq!(line.high, FIXED_HIGH);
+        assert_eq!(line.capped(), Some(fitted));
         assert!((line.budget - 2.0).abs() < 1e-12);
         // At the fitted line, the expected count of ordinary windows is the budget.
         assert!((line.expected_at(fitted).unwrap() - 2.0).abs() < 1e-9);
@@ -3805,6 +3813,7 @@ mod tests {
         // estimate is ln(50 / 20) * 95 / 25 = 3.48.
         let loose = AlertLine::estimate(&scores, 200_000, 1.0);
         assert!((loose.high - (2.5f64).ln() * 95.0 / 25.0).abs() < 1e-9);
+        assert_eq!(loose.capped(), None);
         let looser = AlertLine::estimate(&scores, 20_000, 1e6);
         assert_eq!(looser.high, VOLUME_GATE);
         // A null tail so steep that the estimate falls under log10(N / budget) = log10(1000 /
