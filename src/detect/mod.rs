@@ -694,7 +694,7 @@ pub struct Detection {
 /// exponential fitted to them is as slow as their spread, and the line it gives leaves most of
 /// them under it (18.5 on a held-out tenant of 48 incidents whose ordinary windows' lines are
 /// 4 to 7 elsewhere). A line above the fixed line used without any estimate says the top of the
-/// scores is not an ordinary tail; it is capped there and a warning says so
+/// scores is not an ordinary tail; it is capped there and the scan's summary says so
 /// ([`AlertLine::fitted`] keeps the estimate).
 ///
 /// References: B. Efron, "Large-scale simultaneous hypothesis testing: the choice of a null
