@@ -18,7 +18,6 @@
 use crate::config::{Allow, Suppress};
 use crate::detect::{AlertLine, Incident, Severity};
 use crate::features::Activity;
-use crate::features::WindowKind;
 use crate::state::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -171,12 +170,8 @@ impl Policy {
             if let Some(v) = verdict {
                 for f in &mut inc.findings {
                     f.score -= FEEDBACK_POINTS;
-                    let high = match f.window.kind {
-                        WindowKind::Run => line.run_high,
-                        _ if f.ring.is_some() => line.ring_high,
-                        _ => line.high,
-                    };
-                    f.severity = Severity::from_score(f.score, high).unwrap_or(Severity::Low);
+                    f.severity =
+                        Severity::from_score(f.score, line.line_for(f)).unwrap_or(Severity::Low);
                 }
                 *held
                     .lowered
@@ -194,7 +189,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::config::{parse, Until};
     use crate::detect::{Factor, Finding, Measure, Reason, Scope, VolumeBaseline};
-    use crate::features::Window;
+    use crate::features::{Window, WindowKind};
     use crate::ingest::event::EventTable;
     use crate::ingest::event::RawEvent;
 

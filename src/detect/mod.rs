@@ -814,20 +814,22 @@ impl AlertLine {
             );
         }
         let t = fit.s0 + (n as f64 * fit.share / budget).ln() / fit.rate;
-        let floor = bonferroni_line(n, budget);
-        if t > FIXED_HIGH.max(floor) {
-            // The scan's summary says so (`AlertLine::capped`), without a timestamp.
-            tracing::debug!(
-                fitted = t,
-                s0 = fit.s0,
-                rate = fit.rate,
-                "null tail line above the ceiling"
-            );
-        }
-        line.high = t.min(FIXED_HIGH).max(floor);
+        // Held at the ceiling: the scan's summary says so (`AlertLine::capped`).
+        line.high = t.min(FIXED_HIGH).max(bonferroni_line(n, budget));
         line.fitted = Some(t);
         line.fit = Some(fit);
         line
+    }
+
+    /// The line finding `f` is judged by: runs and rings are probabilities with their own lines.
+    pub fn line_for(&self, f: &Finding) -> f64 {
+        if f.window.kind == WindowKind::Run {
+            self.run_high
+        } else if f.ring.is_some() {
+            self.ring_high
+        } else {
+            self.high
+        }
     }
 
     /// The line the null tail fit gave when the ceiling ([`FIXED_HIGH`]) held the alert line
@@ -1164,7 +1166,7 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
     ));
     out.line = AlertLine::estimate(&scores, features.daily.len(), cfg.budget_per_10k);
     out.line.count_run_starts(run_starts);
-    let (high, run_high, ring_high) = (out.line.high, out.line.run_high, out.line.ring_high);
+    let high = out.line.high;
     out.findings.extend(
         hours
             .soft
@@ -1172,16 +1174,9 @@ pub fn detect(features: &Features, events: &Names, cfg: &DetectConfig) -> Detect
             .chain(days.soft)
             .filter(|f| admits_soft(f, high)),
     );
+    let line = &out.line;
     out.findings.retain_mut(|f| {
-        // Runs and rings are probabilities with their own lines.
-        let line = if f.window.kind == WindowKind::Run {
-            run_high
-        } else if f.ring.is_some() {
-            ring_high
-        } else {
-            high
-        };
-        match Severity::from_score(f.score, line) {
+        match Severity::from_score(f.score, line.line_for(f)) {
             Some(s) => {
                 // A run shared by too many accounts for chance is an organisational period.
                 let period = f.run.is_some_and(|e| e.held());
